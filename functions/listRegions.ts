@@ -1,0 +1,5 @@
+import { listRegions } from '../lib/catalogue';
+import { api } from '../lib/http/api';
+import { routes } from '../lib/http/routes';
+
+export const handler = api(routes.listRegions, () => listRegions());

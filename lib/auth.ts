@@ -1,0 +1,90 @@
+/**
+ * API keys. A key is never stored: its SHA-256 is the item's key, so a leaked table does not leak
+ * credentials, and looking a key up is one `GetItem`. Keys are random 32-byte secrets (the
+ * demo keys excepted), so a fast hash is the right one here; nothing to salt or stretch.
+ *
+ * Lookups are cached per Lambda container for a short time (API_KEY_CACHE_SECONDS): the hot path
+ * of a busy function then costs no read for authentication. Revocation takes effect within that
+ * time.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from './config';
+import { conditionFailed, db, TABLE, translate } from './db/client';
+import { keys } from './db/keys';
+import { unauthorized } from './errors';
+
+export type Role = 'tenant' | 'operator';
+export interface Principal {
+  accountId: string;
+  role: Role;
+}
+
+export const ACCOUNT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export function hashKey(apiKey: string): string {
+  return createHash('sha256').update(apiKey, 'utf8').digest('hex');
+}
+
+const cache = new Map<string, { principal: Principal | null; until: number }>();
+const NEGATIVE_CACHE_MS = 2_000;
+
+export async function authenticate(apiKey: string | undefined): Promise<Principal> {
+  if (!apiKey || apiKey.length > 256) throw unauthorized();
+  const hash = hashKey(apiKey);
+  const now = Date.now();
+  const hit = cache.get(hash);
+  if (hit && hit.until > now) {
+    if (hit.principal) return hit.principal;
+    throw unauthorized();
+  }
+  const out = await db
+    .send(
+      new GetCommand({
+        TableName: TABLE,
+        Key: keys.apiKey(hash),
+        ProjectionExpression: 'accountId, #r',
+        ExpressionAttributeNames: { '#r': 'role' },
+      }),
+    )
+    .catch(translate);
+  const principal = out.Item ? { accountId: String(out.Item.accountId), role: out.Item.role as Role } : null;
+  if (cache.size > 10_000) cache.clear();
+  cache.set(hash, {
+    principal,
+    until: now + (principal ? config.apiKeyCacheSeconds * 1000 : NEGATIVE_CACHE_MS),
+  });
+  if (!principal) throw unauthorized();
+  return principal;
+}
+
+/** Store a key (hashed). With no key given, a random one is generated; returns the key. */
+export async function createApiKey(input: { accountId: string; role: Role; apiKey?: string; name?: string }) {
+  if (!ACCOUNT_ID.test(input.accountId)) {
+    throw new Error('accountId: 1-63 lower-case letters, digits and -, starting with a letter or digit');
+  }
+  const apiKey = input.apiKey ?? `cbk_${randomBytes(32).toString('base64url')}`;
+  try {
+    await db.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: {
+          ...keys.apiKey(hashKey(apiKey)),
+          entity: 'ApiKey',
+          accountId: input.accountId,
+          role: input.role,
+          name: input.name ?? null,
+          createdAt: new Date().toISOString(),
+        },
+        // Re-seeding the same key for the same account is harmless; taking over a key is not.
+        ConditionExpression: 'attribute_not_exists(PK) OR (accountId = :a AND #r = :r)',
+        ExpressionAttributeNames: { '#r': 'role' },
+        ExpressionAttributeValues: { ':a': input.accountId, ':r': input.role },
+      }),
+    );
+  } catch (error) {
+    if (conditionFailed(error)) throw new Error('that API key already exists for another account or role');
+    throw error;
+  }
+  return apiKey;
+}

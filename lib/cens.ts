@@ -1,0 +1,164 @@
+/** CEN instances and the networks attached to them (rule 10, and one CEN per network). */
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Principal } from './auth';
+import { conditionFailed, db, oldItem, TABLE, transact, translate } from './db/client';
+import { getItem, type Item, pick } from './db/items';
+import { keys } from './db/keys';
+import { listPage, type Page } from './db/list';
+import { conflict, notFound } from './errors';
+import { newId } from './ids';
+import type { Cen, Network } from './schemas';
+import { nowIso } from './time';
+
+const CEN_FIELDS = ['cenId', 'name', 'description', 'status', 'createdAt'] as const;
+const NETWORK_FIELDS = ['networkId', 'networkType', 'regionId', 'cenId', 'attachedAt'] as const;
+export const toCen = (item: Item) => pick<Cen>(item, CEN_FIELDS);
+export const toNetwork = (item: Item) => pick<Network>(item, NETWORK_FIELDS);
+
+export async function createCen(p: Principal, input: { name: string; description?: string }): Promise<Cen> {
+  const cenId = newId.cen();
+  const item = {
+    ...keys.cen(p.accountId, cenId),
+    GSI1PK: keys.censOfAccount(p.accountId),
+    GSI1SK: cenId,
+    entity: 'Cen',
+    accountId: p.accountId,
+    cenId,
+    name: input.name,
+    description: input.description ?? null,
+    status: 'Active',
+    createdAt: nowIso(),
+    // Rule 10 is a condition on these counters, kept in the same transactions as the children.
+    networkCount: 0,
+    packageCount: 0,
+  };
+  await db
+    .send(new PutCommand({ TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }))
+    .catch(translate);
+  return toCen(item);
+}
+
+export async function requireCen(p: Principal, cenId: string): Promise<Item> {
+  const item = await getItem(keys.cen(p.accountId, cenId));
+  if (!item) throw notFound('Cen', cenId);
+  return item;
+}
+
+export async function getCen(p: Principal, cenId: string): Promise<Cen> {
+  return toCen(await requireCen(p, cenId));
+}
+
+export async function listCens(
+  p: Principal,
+  page: { limit: number; nextToken?: string },
+): Promise<Page<Cen>> {
+  const out = await listPage({ index: 'GSI1', partition: keys.censOfAccount(p.accountId), ...page });
+  return { ...out, items: out.items.map(toCen) };
+}
+
+export async function deleteCen(p: Principal, cenId: string): Promise<void> {
+  try {
+    await db.send(
+      new DeleteCommand({
+        TableName: TABLE,
+        Key: keys.cen(p.accountId, cenId),
+        // Rule 10: only a CEN with no attached network and no bound package.
+        ConditionExpression: 'attribute_exists(PK) AND networkCount = :zero AND packageCount = :zero',
+        ExpressionAttributeValues: { ':zero': 0 },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+  } catch (error) {
+    if (!conditionFailed(error)) translate(error);
+    const old = oldItem(error);
+    if (!old) throw notFound('Cen', cenId);
+    throw conflict(
+      'InvalidOperation.CenInUse',
+      `CEN ${cenId} still has ${old.networkCount} network(s) and ${old.packageCount} bandwidth package(s).`,
+    );
+  }
+}
+
+export async function attachNetwork(
+  p: Principal,
+  cenId: string,
+  input: { networkId: string; networkType: string; regionId: string },
+): Promise<Network> {
+  const item = {
+    ...keys.network(p.accountId, input.networkId),
+    GSI1PK: keys.networksOfCen(p.accountId, cenId),
+    GSI1SK: input.networkId,
+    entity: 'Network',
+    accountId: p.accountId,
+    networkId: input.networkId,
+    networkType: input.networkType,
+    regionId: input.regionId,
+    cenId,
+    attachedAt: nowIso(),
+  };
+  await transact(
+    [
+      {
+        Update: {
+          TableName: TABLE,
+          Key: keys.cen(p.accountId, cenId),
+          UpdateExpression: 'ADD networkCount :one',
+          // The CEN exists now; a concurrent delete either sees this network or makes this fail.
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':one': 1 },
+        },
+      },
+      {
+        // A network is attached to at most one CEN of its account.
+        Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' },
+      },
+    ],
+    ([cen, network]) => {
+      if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
+      const other = network?.item?.cenId;
+      throw conflict(
+        'InvalidOperation.ChildInstanceAlreadyAttached',
+        `Network ${input.networkId} is already attached to CEN ${other}.`,
+      );
+    },
+  );
+  return toNetwork(item);
+}
+
+export async function listNetworks(
+  p: Principal,
+  cenId: string,
+  page: { limit: number; nextToken?: string },
+): Promise<Page<Network>> {
+  await requireCen(p, cenId);
+  const out = await listPage({ index: 'GSI1', partition: keys.networksOfCen(p.accountId, cenId), ...page });
+  return { ...out, items: out.items.map(toNetwork) };
+}
+
+export async function detachNetwork(p: Principal, cenId: string, networkId: string): Promise<void> {
+  await transact(
+    [
+      {
+        Update: {
+          TableName: TABLE,
+          Key: keys.cen(p.accountId, cenId),
+          UpdateExpression: 'ADD networkCount :minusOne',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':minusOne': -1 },
+        },
+      },
+      {
+        Delete: {
+          TableName: TABLE,
+          Key: keys.network(p.accountId, networkId),
+          ConditionExpression: 'cenId = :cenId',
+          ExpressionAttributeValues: { ':cenId': cenId },
+        },
+      },
+    ],
+    ([cen]) => {
+      if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
+      throw notFound('Network', networkId);
+    },
+  );
+}

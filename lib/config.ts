@@ -1,0 +1,50 @@
+/**
+ * Configuration, read from the environment once at cold start. No other module touches
+ * `process.env`: a missing or malformed value fails the first import, not the hundredth request.
+ */
+
+function str(name: string, fallback?: string): string {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined || value === '') throw new Error(`configuration: ${name} is required`);
+  return value;
+}
+
+function int(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`configuration: ${name} must be an integer in [${min}, ${max}], got ${raw}`);
+  }
+  return value;
+}
+
+export interface Config {
+  tableName: string;
+  /** Set only locally (DynamoDB Local); on AWS the SDK finds the regional endpoint itself. */
+  dynamodbEndpoint: string | undefined;
+  region: string;
+  /** How long a released package stays `Expired` before the job releases it. */
+  gracePeriodDays: number;
+  /** Shards of the due-time index; see docs/data-model.md. */
+  dueShards: number;
+  apiKeyCacheSeconds: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+function load(): Config {
+  const logLevel = str('LOG_LEVEL', 'info');
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new Error(`configuration: LOG_LEVEL must be debug, info, warn or error, got ${logLevel}`);
+  }
+  return {
+    tableName: str('TABLE_NAME', 'cen-bandwidth-dev'),
+    dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT || undefined,
+    region: str('AWS_REGION', 'us-east-1'),
+    gracePeriodDays: int('GRACE_PERIOD_DAYS', 15, 0, 3650),
+    dueShards: int('DUE_SHARDS', 4, 1, 64),
+    apiKeyCacheSeconds: int('API_KEY_CACHE_SECONDS', 60, 0, 3600),
+    logLevel: logLevel as Config['logLevel'],
+  };
+}
+
+export const config: Config = load();

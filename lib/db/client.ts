@@ -1,0 +1,162 @@
+/**
+ * The one module that owns the DynamoDB client and the table name, and the data boundary where
+ * SDK errors become domain errors: an unreachable or throttled database is a retryable 503, a
+ * transaction cancelled by a conflict is retried here, and a failed condition is handed to the
+ * caller reason by reason.
+ */
+import { type CancellationReason, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { config } from '../config';
+import { ApiError, serviceUnavailable } from '../errors';
+
+export const TABLE = config.tableName;
+
+const local = config.dynamodbEndpoint !== undefined;
+
+export const raw = new DynamoDBClient({
+  region: config.region,
+  endpoint: config.dynamodbEndpoint,
+  maxAttempts: local ? 2 : 4,
+  ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  requestHandler: new NodeHttpHandler({
+    connectionTimeout: local ? 1_000 : 3_000,
+    requestTimeout: local ? 5_000 : 3_000,
+    httpAgent: { keepAlive: true, maxSockets: 256 },
+    httpsAgent: { keepAlive: true, maxSockets: 256 },
+  }),
+});
+
+export const db = DynamoDBDocumentClient.from(raw, {
+  marshallOptions: { removeUndefinedValues: true },
+});
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** One cancellation reason of a transaction, with the old item (ALL_OLD) unmarshalled. */
+export interface Reason {
+  code: string | undefined;
+  item: Record<string, unknown> | undefined;
+}
+
+const RETRYABLE_SDK_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TransactionConflictException',
+  'TransactionInProgressException',
+  'TimeoutError',
+]);
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+
+/** Is this an error of the database being unreachable, overloaded or busy (a 503, not a bug)? */
+export function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: string }).code;
+  if (code && NETWORK_ERRORS.has(code)) return true;
+  if (RETRYABLE_SDK_ERRORS.has(error.name)) return true;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isUnavailable(cause);
+}
+
+/** Translate an SDK failure that no caller interpreted into a domain error. */
+export function translate(error: unknown): never {
+  if (error instanceof ApiError) throw error;
+  if (isUnavailable(error)) throw serviceUnavailable();
+  throw error;
+}
+
+export const TRANSACTION_RETRY = { attempts: 8, baseMs: 15, capMs: 400 };
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * `TransactWriteItems` with every condition failure returning its old item. A cancellation
+ * caused only by `TransactionConflict` (real DynamoDB cancels concurrent transactions touching
+ * the same item) is retried with full-jitter backoff; when the budget runs out the caller gets a
+ * retryable 503 and nothing was written. A cancellation with a failed condition goes to
+ * `onConditionFailed`, which must throw the domain error that the reasons describe.
+ */
+export async function transact(
+  items: TransactItem[],
+  onConditionFailed: (reasons: Reason[]) => never,
+  options: { clientRequestToken?: string } = {},
+): Promise<void> {
+  const transactItems = items.map(withAllOld);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.send(
+        new TransactWriteCommand({
+          TransactItems: transactItems,
+          ClientRequestToken: options.clientRequestToken,
+        }),
+      );
+      return;
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons === undefined) translate(error);
+      if (reasons.some((r) => r.code === 'ConditionalCheckFailed')) onConditionFailed(reasons);
+      const conflicted = reasons.some((r) => r.code === 'TransactionConflict');
+      if (!conflicted) translate(error);
+      if (attempt >= TRANSACTION_RETRY.attempts) {
+        throw serviceUnavailable('Too many concurrent changes to the same resource; retry the request.');
+      }
+      const ceiling = Math.min(TRANSACTION_RETRY.capMs, TRANSACTION_RETRY.baseMs * 2 ** attempt);
+      await sleep(Math.random() * ceiling);
+    }
+  }
+}
+
+function withAllOld(item: TransactItem): TransactItem {
+  const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
+  if (kind === 'Put' || kind === 'Update' || kind === 'Delete' || kind === 'ConditionCheck') {
+    if (body.ConditionExpression && body.ReturnValuesOnConditionCheckFailure === undefined) {
+      return { [kind]: { ...body, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } } as TransactItem;
+    }
+  }
+  return item;
+}
+
+function cancellationReasons(error: unknown): Reason[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+  return reasons.map((r) => ({ code: r.Code, item: r.Item ? unmarshallLoose(r.Item) : undefined }));
+}
+
+/** The document client leaves cancellation reasons marshalled; accept either form. */
+function unmarshallLoose(item: Record<string, unknown>): Record<string, unknown> {
+  const values = Object.values(item);
+  const marshalled =
+    values.length > 0 &&
+    values.every((v) => v !== null && typeof v === 'object' && Object.keys(v).length === 1);
+  return marshalled ? unmarshall(item as Parameters<typeof unmarshall>[0]) : item;
+}
+
+/** For single conditional writes: was this the condition failing (rather than anything else)? */
+export function conditionFailed(error: unknown): error is Error & { Item?: Record<string, unknown> } {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+export function oldItem(
+  error: Error & { Item?: Record<string, unknown> },
+): Record<string, unknown> | undefined {
+  return error.Item ? unmarshallLoose(error.Item) : undefined;
+}

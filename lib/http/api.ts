@@ -1,0 +1,238 @@
+/**
+ * The request pipeline every HTTP function shares, as middy middleware:
+ *
+ *   frame (request id, access log, error → response)  →  authenticate  →  parse and validate
+ *   →  idempotency  →  the operation
+ *
+ * A handler file is then one line: its route from the registry, and the call into `lib/`.
+ * Errors are mapped to HTTP here and only here.
+ */
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { authenticate, type Principal } from '../auth';
+import { ApiError, forbidden, invalidParameter, notFound } from '../errors';
+import {
+  type Claim,
+  claim,
+  complete,
+  fingerprint,
+  IDEMPOTENCY_KEY,
+  release,
+  type StoredResponse,
+} from '../idempotency';
+import { log } from '../log';
+import type { Route } from './routes';
+
+export const MAX_BODY_BYTES = 16_384;
+
+export interface Request<B extends z.ZodType, Q extends z.ZodType> {
+  principal: Principal;
+  body: z.output<B>;
+  query: z.output<Q>;
+  params: Record<string, string>;
+  requestId: string;
+}
+
+type Event = APIGatewayProxyEventV2;
+export interface Result {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface State {
+  requestId: string;
+  started: number;
+  principal?: Principal;
+  body?: unknown;
+  query?: unknown;
+  params?: Record<string, string>;
+  claim?: Claim;
+  replay?: StoredResponse;
+}
+
+const state = (context: Context) => (context as Context & { state: State }).state;
+
+export function json(
+  statusCode: number,
+  body: unknown,
+  requestId: string,
+  extra: Record<string, string> = {},
+): Result {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...extra },
+    body: body === undefined ? '' : JSON.stringify(body),
+  };
+}
+
+export function errorResponse(error: unknown, requestId: string): Result {
+  if (error instanceof ApiError) return json(error.statusCode, error.toJSON(requestId), requestId);
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return json(
+      503,
+      { code: 'ServiceUnavailable', message: 'The request timed out; retry it.', requestId },
+      requestId,
+    );
+  }
+  return json(500, { code: 'InternalError', message: 'An internal error occurred.', requestId }, requestId);
+}
+
+/** First in, so its `after`/`onError` run last: it sees every response and every error. */
+const frame = (route: Route): MiddlewareObj<Event, Result> => ({
+  before: (request) => {
+    (request.context as Context & { state: State }).state = {
+      requestId: request.context.awsRequestId,
+      started: Date.now(),
+    };
+  },
+  after: (request) => {
+    accessLog(route, request.event, request.context, request.response?.statusCode ?? 0);
+  },
+  onError: (request) => {
+    const s = state(request.context);
+    const response = errorResponse(request.error, s.requestId);
+    if (response.statusCode >= 500 && !(request.error instanceof ApiError)) {
+      const error = request.error as Error;
+      log.error('unhandled error', { requestId: s.requestId, name: error?.name, error: error?.stack });
+    }
+    request.response = response;
+    accessLog(route, request.event, request.context, response.statusCode, request.error);
+  },
+});
+
+function accessLog(route: Route, event: Event, context: Context, status: number, error?: unknown) {
+  const s = state(context);
+  log.info('request', {
+    requestId: s.requestId,
+    method: route.method,
+    route: route.path,
+    path: event.rawPath,
+    status,
+    code: error instanceof ApiError ? error.code : undefined,
+    accountId: s.principal?.accountId,
+    ms: Date.now() - s.started,
+    replayed: s.replay ? true : undefined,
+  });
+}
+
+const authenticated = (route: Route): MiddlewareObj<Event, Result> => ({
+  before: async (request) => {
+    const principal = await authenticate(header(request.event, 'x-api-key'));
+    if (route.role === 'operator' && principal.role !== 'operator') throw forbidden();
+    state(request.context).principal = principal;
+  },
+});
+
+const parsed = (route: Route): MiddlewareObj<Event, Result> => ({
+  before: (request) => {
+    const s = state(request.context);
+    const event = request.event;
+    // Path ids first: a malformed id names nothing, so it is a 404 like any absent resource.
+    const params: Record<string, string> = {};
+    for (const [name, param] of Object.entries(route.params)) {
+      const value = event.pathParameters?.[name] ?? '';
+      if (!param.pattern.test(value)) throw notFound(param.resource, value);
+      params[name] = value;
+    }
+    s.params = params;
+    s.query = validate(route.query, event.queryStringParameters ?? {});
+    if (route.body) s.body = validate(route.body, parseBody(event));
+  },
+});
+
+function parseBody(event: Event): unknown {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+    throw new ApiError(413, 'RequestTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+  }
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidParameter(undefined, 'The request body is not valid JSON.');
+  }
+}
+
+export function validate<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    throw invalidParameter(undefined, `Unknown field(s): ${issue.keys.join(', ')}.`);
+  }
+  const field = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
+  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+  throw invalidParameter(field, `${where}${issue.message}`);
+}
+
+const idempotent = (route: Route): MiddlewareObj<Event, Result> => ({
+  before: async (request) => {
+    const key = header(request.event, 'idempotency-key');
+    if (key === undefined) return;
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      throw invalidParameter('Idempotency-Key', 'Idempotency-Key must be 1-64 printable ASCII characters.');
+    }
+    const s = state(request.context);
+    const c: Claim = {
+      accountId: s.principal!.accountId,
+      key,
+      fingerprint: fingerprint(route.method, request.event.rawPath, s.body),
+    };
+    s.replay = await claim(c);
+    if (!s.replay) s.claim = c;
+  },
+  after: async (request) => {
+    const s = state(request.context);
+    if (s.claim && request.response) {
+      await complete(s.claim, { statusCode: request.response.statusCode, body: request.response.body });
+    }
+  },
+  onError: async (request) => {
+    const s = state(request.context);
+    if (!s.claim) return;
+    const response = errorResponse(request.error, s.requestId);
+    if (response.statusCode >= 500) await release(s.claim);
+    else
+      await complete(s.claim, { statusCode: response.statusCode, body: response.body }).catch(
+        () => undefined,
+      );
+  },
+});
+
+function header(event: Event, name: string): string | undefined {
+  return event.headers?.[name] ?? undefined;
+}
+
+export function api<B extends z.ZodType, Q extends z.ZodType>(
+  route: Route<B, Q>,
+  operation: (request: Request<B, Q>) => Promise<unknown> | unknown,
+) {
+  const handler = middy<Event, Result>(async (_event: Event, context: Context): Promise<Result> => {
+    const s = state(context);
+    if (s.replay) {
+      return {
+        statusCode: s.replay.statusCode,
+        headers: {
+          'content-type': 'application/json',
+          'x-request-id': s.requestId,
+          'idempotent-replayed': 'true',
+        },
+        body: s.replay.body,
+      };
+    }
+    const result = await operation({
+      principal: s.principal!,
+      body: s.body as z.output<B>,
+      query: s.query as z.output<Q>,
+      params: s.params!,
+      requestId: s.requestId,
+    });
+    return json(route.status, route.status === 204 ? undefined : result, s.requestId);
+  });
+  handler.use(frame(route)).use(authenticated(route)).use(parsed(route));
+  if (route.method === 'POST' || route.method === 'PATCH') handler.use(idempotent(route));
+  return handler;
+}

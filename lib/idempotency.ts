@@ -1,0 +1,126 @@
+/**
+ * `Idempotency-Key` (SPEC §3). A record per (account, key) holds the request's fingerprint and,
+ * once done, its response. Taking the record is one conditional `PutItem`, so of two concurrent
+ * requests with one key exactly one runs; the other gets 409 `OperationIsProcessing`, or, once
+ * the first has finished, its response. A 5xx is not kept, so its retry runs again. Records
+ * expire after 24 hours (DynamoDB TTL; the condition also treats an expired record as absent,
+ * since TTL deletion lags). A lock left by a crashed invocation lapses after LOCK_MS.
+ */
+import { createHash } from 'node:crypto';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionFailed, db, oldItem, TABLE, translate } from './db/client';
+import { keys } from './db/keys';
+import { ApiError } from './errors';
+
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/;
+const TTL_SECONDS = 24 * 60 * 60;
+const LOCK_MS = 30_000;
+
+export interface StoredResponse {
+  statusCode: number;
+  body: string;
+}
+
+export interface Claim {
+  accountId: string;
+  key: string;
+  fingerprint: string;
+}
+
+export function fingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method} ${path}\n${canonicalJson(body)}`)
+    .digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+const recordKey = (claim: Claim) =>
+  keys.idempotency(claim.accountId, createHash('sha256').update(claim.key).digest('hex'));
+
+/** Take the key, or return the response to replay. Throws 409 / 422 as the spec says. */
+export async function claim(c: Claim): Promise<StoredResponse | undefined> {
+  const now = Date.now();
+  try {
+    await db.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: {
+          ...recordKey(c),
+          entity: 'Idempotency',
+          accountId: c.accountId,
+          fingerprint: c.fingerprint,
+          status: 'InProgress',
+          lockedUntil: now + LOCK_MS,
+          ttl: Math.floor(now / 1000) + TTL_SECONDS,
+        },
+        ConditionExpression:
+          'attribute_not_exists(PK) OR #ttl < :nowSec OR (#status = :inProgress AND lockedUntil < :now)',
+        ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':nowSec': Math.floor(now / 1000),
+          ':inProgress': 'InProgress',
+          ':now': now,
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return undefined;
+  } catch (error) {
+    if (!conditionFailed(error)) translate(error);
+    const old = oldItem(error);
+    if (old?.fingerprint !== c.fingerprint) {
+      throw new ApiError(
+        422,
+        'IdempotenceParam.NotMatch',
+        'This Idempotency-Key was used with a different request in the last 24 hours.',
+      );
+    }
+    if (old.status === 'Completed') return old.response as StoredResponse;
+    throw new ApiError(
+      409,
+      'OperationFailed.OperationIsProcessing',
+      'A request with this Idempotency-Key is still being processed.',
+    );
+  }
+}
+
+/** Keep the response of a finished request (2xx to 4xx) for replays. */
+export async function complete(c: Claim, response: StoredResponse): Promise<void> {
+  await db
+    .send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: recordKey(c),
+        UpdateExpression: 'SET #status = :completed, #response = :response REMOVE lockedUntil',
+        ConditionExpression: 'fingerprint = :fp',
+        ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
+        ExpressionAttributeValues: { ':completed': 'Completed', ':response': response, ':fp': c.fingerprint },
+      }),
+    )
+    .catch(translate);
+}
+
+/** Forget the key after a 5xx, so that the client's retry runs again. */
+export async function release(c: Claim): Promise<void> {
+  await db
+    .send(
+      new DeleteCommand({
+        TableName: TABLE,
+        Key: recordKey(c),
+        ConditionExpression: '#status = :inProgress AND fingerprint = :fp',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':inProgress': 'InProgress', ':fp': c.fingerprint },
+      }),
+    )
+    .catch(() => undefined); // the lock lapses by itself if this fails too
+}

