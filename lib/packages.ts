@@ -1,0 +1,590 @@
+/**
+ * Bandwidth packages: purchase, read, bind and unbind (rules 2 and 5), upgrade and downgrade
+ * (rule 6), renewal (rule 7), orders, and the refusal of direct deletion (rule 9).
+ *
+ * The package item carries its own bandwidth accounting: `allocatedMbps + remainingMbps =
+ * bandwidthMbps` always, both moved in the same update. The sum rule (rule 1) is then a condition
+ * on one attribute, `remainingMbps >= :delta`, that every change which takes bandwidth from the
+ * package states inside DynamoDB: a new or larger connection, and a downgrade. `connectionCount`
+ * guards unbind and deletion the same way.
+ *
+ * Where an operation depends on a value that can change (the bandwidth before a downgrade, the
+ * expiry before a renewal), the write is conditioned on the value it read and retried on a
+ * mismatch: optimistic concurrency, never read-check-write.
+ */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Principal } from './auth';
+import { type AreaId, geographicSpanId, isCrossBorder } from './catalogue';
+import { requireCen } from './cens';
+import { config } from './config';
+import { conditionFailed, db, type Reason, TABLE, type TransactItem, transact, translate } from './db/client';
+import { getItem, type Item, pick } from './db/items';
+import { keys, shardOf } from './db/keys';
+import { listPage, type Page } from './db/list';
+import { ApiError, conflict, notFound } from './errors';
+import { ID_PATTERNS, newId } from './ids';
+import type { BandwidthPackage, Order } from './schemas';
+import { addMonths, nowIso } from './time';
+
+const PACKAGE_FIELDS = [
+  'bandwidthPackageId',
+  'name',
+  'description',
+  'areaA',
+  'areaB',
+  'geographicSpanId',
+  'isCrossBorder',
+  'bandwidthMbps',
+  'allocatedMbps',
+  'remainingMbps',
+  'status',
+  'businessStatus',
+  'cenId',
+  'chargeType',
+  'pricingCycle',
+  'period',
+  'autoRenew',
+  'autoRenewPeriod',
+  'createdAt',
+  'expiresAt',
+  'expiredAt',
+] as const;
+const ORDER_FIELDS = [
+  'orderId',
+  'bandwidthPackageId',
+  'type',
+  'bandwidthMbpsBefore',
+  'bandwidthMbpsAfter',
+  'expiresAtBefore',
+  'expiresAtAfter',
+  'createdAt',
+] as const;
+
+export const toPackage = (item: Item) => pick<BandwidthPackage>(item, PACKAGE_FIELDS);
+export const toOrder = (item: Item) => pick<Order>(item, ORDER_FIELDS);
+
+export type OrderType = Order['type'];
+const OPTIMISTIC_ATTEMPTS = 8;
+
+export const months = (pricingCycle: 'Month' | 'Year', period: number) =>
+  pricingCycle === 'Year' ? period * 12 : period;
+
+/** The due-index attributes of a package (see keys.ts): when its next transition falls due. */
+export function dueFields(packageId: string, due: { expiresAt: string } | { expiredAt: string }) {
+  return {
+    DuePK: keys.dueShard(shardOf(packageId, config.dueShards)),
+    DueSK:
+      'expiredAt' in due
+        ? keys.dueRelease(due.expiredAt, packageId)
+        : keys.dueExpiry(due.expiresAt, packageId),
+  };
+}
+
+export function orderPut(
+  accountId: string,
+  packageId: string,
+  order: {
+    type: OrderType;
+    bandwidthMbpsBefore: number | null;
+    bandwidthMbpsAfter: number;
+    expiresAtBefore: string | null;
+    expiresAtAfter: string;
+    createdAt: string;
+  },
+): TransactItem {
+  const orderId = newId.order();
+  return {
+    Put: {
+      TableName: TABLE,
+      Item: {
+        ...keys.order(accountId, packageId, orderId),
+        entity: 'Order',
+        accountId,
+        orderId,
+        bandwidthPackageId: packageId,
+        ...order,
+      },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
+}
+
+/* ---------- bind / unbind: the transaction items, shared with purchase and release ---------- */
+
+function bindItems(accountId: string, packageId: string, spanId: string, cenId: string): TransactItem[] {
+  return [
+    {
+      // Rule 2: one package per geographic span per CEN; the binding item exists while bound.
+      Put: {
+        TableName: TABLE,
+        Item: {
+          ...keys.binding(accountId, cenId, spanId),
+          entity: 'Binding',
+          accountId,
+          cenId,
+          geographicSpanId: spanId,
+          bandwidthPackageId: packageId,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    },
+    {
+      // Rule 10: the CEN exists, and counts the package so it cannot be deleted under it.
+      Update: {
+        TableName: TABLE,
+        Key: keys.cen(accountId, cenId),
+        UpdateExpression: 'ADD packageCount :one',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':one': 1 },
+      },
+    },
+  ];
+}
+
+export function unbindItems(
+  accountId: string,
+  packageId: string,
+  spanId: string,
+  cenId: string,
+): TransactItem[] {
+  return [
+    {
+      Delete: {
+        TableName: TABLE,
+        Key: keys.binding(accountId, cenId, spanId),
+        ConditionExpression: 'bandwidthPackageId = :id',
+        ExpressionAttributeValues: { ':id': packageId },
+      },
+    },
+    {
+      Update: {
+        TableName: TABLE,
+        Key: keys.cen(accountId, cenId),
+        UpdateExpression: 'ADD packageCount :minusOne',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':minusOne': -1 },
+      },
+    },
+  ];
+}
+
+/* ---------- purchase ---------- */
+
+export interface PurchaseInput {
+  areaA: AreaId;
+  areaB: AreaId;
+  bandwidthMbps: number;
+  name?: string;
+  description?: string;
+  pricingCycle: 'Month' | 'Year';
+  period: number;
+  autoRenew: boolean;
+  autoRenewPeriod: number;
+  cenId?: string;
+}
+
+export async function purchase(p: Principal, input: PurchaseInput): Promise<BandwidthPackage> {
+  if (input.cenId !== undefined && !ID_PATTERNS.cen.test(input.cenId)) throw notFound('Cen', input.cenId);
+  const id = newId.bandwidthPackage();
+  const createdAt = nowIso();
+  const expiresAt = addMonths(createdAt, months(input.pricingCycle, input.period));
+  const spanId = geographicSpanId(input.areaA, input.areaB);
+  const item: Item = {
+    ...keys.bandwidthPackage(p.accountId, id),
+    GSI1PK: keys.packagesOfAccount(p.accountId),
+    GSI1SK: id,
+    ...dueFields(id, { expiresAt }),
+    entity: 'BandwidthPackage',
+    accountId: p.accountId,
+    bandwidthPackageId: id,
+    name: input.name ?? null,
+    description: input.description ?? null,
+    areaA: input.areaA,
+    areaB: input.areaB,
+    geographicSpanId: spanId,
+    isCrossBorder: isCrossBorder(input.areaA, input.areaB),
+    bandwidthMbps: input.bandwidthMbps,
+    allocatedMbps: 0,
+    remainingMbps: input.bandwidthMbps,
+    connectionCount: 0,
+    status: 'Idle',
+    businessStatus: 'Normal',
+    cenId: null,
+    chargeType: 'PREPAY',
+    pricingCycle: input.pricingCycle,
+    period: input.period,
+    autoRenew: input.autoRenew,
+    autoRenewPeriod: input.autoRenewPeriod,
+    createdAt,
+    expiresAt,
+    expiredAt: null,
+  };
+  if (input.cenId) {
+    Object.assign(item, {
+      status: 'InUse',
+      cenId: input.cenId,
+      GSI2PK: keys.packagesOfCen(p.accountId, input.cenId),
+      GSI2SK: id,
+    });
+  }
+  const items: TransactItem[] = [
+    { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
+    orderPut(p.accountId, id, {
+      type: 'Purchase',
+      bandwidthMbpsBefore: null,
+      bandwidthMbpsAfter: input.bandwidthMbps,
+      expiresAtBefore: null,
+      expiresAtAfter: expiresAt,
+      createdAt,
+    }),
+  ];
+  if (input.cenId) items.push(...bindItems(p.accountId, id, spanId, input.cenId));
+  const cenId = input.cenId;
+  await transact(items, ([, , binding, cen]) => {
+    if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId ?? '');
+    if (binding?.code === 'ConditionalCheckFailed') throw spanTaken(cenId ?? '', spanId, binding.item);
+    throw conflict('OperationFailed', 'The purchase could not be completed; retry it.');
+  });
+  return toPackage(item);
+}
+
+const spanTaken = (cenId: string, spanId: string, binding: Item | undefined) =>
+  conflict(
+    'InvalidOperation.BwpForGeoSpanAlreadyAssociated',
+    `CEN ${cenId} already has package ${binding?.bandwidthPackageId ?? ''} bound for span ${spanId}.`,
+  );
+
+/* ---------- read ---------- */
+
+export async function requirePackage(p: Principal, id: string): Promise<Item> {
+  const item = await getItem(keys.bandwidthPackage(p.accountId, id));
+  if (!item) throw notFound('BandwidthPackage', id);
+  return item;
+}
+
+export async function getPackage(p: Principal, id: string): Promise<BandwidthPackage> {
+  return toPackage(await requirePackage(p, id));
+}
+
+export async function listPackages(
+  p: Principal,
+  query: { limit: number; nextToken?: string; cenId?: string; status?: string; businessStatus?: string },
+): Promise<Page<BandwidthPackage>> {
+  const { cenId, status, businessStatus, ...page } = query;
+  const source = cenId
+    ? { index: 'GSI2' as const, partition: keys.packagesOfCen(p.accountId, cenId) }
+    : { index: 'GSI1' as const, partition: keys.packagesOfAccount(p.accountId) };
+  const out = await listPage({ ...source, ...page, equals: { status, businessStatus } });
+  return { ...out, items: out.items.map(toPackage) };
+}
+
+export async function listOrders(
+  p: Principal,
+  id: string,
+  page: { limit: number; nextToken?: string },
+): Promise<Page<Order>> {
+  const out = await listPage({
+    partition: keys.bandwidthPackage(p.accountId, id).PK,
+    sortPrefix: keys.orderPrefix,
+    ...page,
+  });
+  // Every package ever bought has its Purchase order, which outlives it: none means never owned.
+  if (out.items.length === 0 && !page.nextToken) throw notFound('BandwidthPackage', id);
+  return { ...out, items: out.items.map(toOrder) };
+}
+
+/* ---------- update, delete ---------- */
+
+export async function updatePackage(
+  p: Principal,
+  id: string,
+  input: { name?: string; description?: string },
+): Promise<BandwidthPackage> {
+  const sets: string[] = [];
+  const values: Record<string, unknown> = {};
+  const names: Record<string, string> = {};
+  for (const field of ['name', 'description'] as const) {
+    if (input[field] === undefined) continue;
+    sets.push(`#${field} = :${field}`);
+    names[`#${field}`] = field;
+    values[`:${field}`] = input[field];
+  }
+  try {
+    const out = await db.send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: keys.bandwidthPackage(p.accountId, id),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toPackage(out.Attributes!);
+  } catch (error) {
+    if (conditionFailed(error)) throw notFound('BandwidthPackage', id);
+    translate(error);
+  }
+}
+
+export async function deletePackage(p: Principal, id: string): Promise<never> {
+  await requirePackage(p, id);
+  throw new ApiError(
+    403,
+    'Forbidden.Release',
+    'A subscription bandwidth package cannot be deleted directly; open a DeleteBandwidthPackage ticket.',
+  );
+}
+
+/* ---------- bind, unbind ---------- */
+
+export async function bind(p: Principal, id: string, cenId: string): Promise<BandwidthPackage> {
+  const pkg = await requirePackage(p, id);
+  if (!ID_PATTERNS.cen.test(cenId)) throw notFound('Cen', cenId);
+  const spanId = String(pkg.geographicSpanId);
+  await transact(
+    [
+      {
+        // Rule 5: only an Idle, Normal package can be bound; one CEN at a time.
+        Update: {
+          TableName: TABLE,
+          Key: keys.bandwidthPackage(p.accountId, id),
+          UpdateExpression: 'SET #status = :inUse, cenId = :cenId, GSI2PK = :gsi2pk, GSI2SK = :id',
+          ConditionExpression: 'attribute_exists(PK) AND #status = :idle AND businessStatus = :normal',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':inUse': 'InUse',
+            ':idle': 'Idle',
+            ':normal': 'Normal',
+            ':cenId': cenId,
+            ':gsi2pk': keys.packagesOfCen(p.accountId, cenId),
+            ':id': id,
+          },
+        },
+      },
+      ...bindItems(p.accountId, id, spanId, cenId),
+    ],
+    ([pkgReason, binding, cen]) => {
+      if (pkgReason?.code === 'ConditionalCheckFailed' && !pkgReason.item)
+        throw notFound('BandwidthPackage', id);
+      if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
+      if (pkgReason?.code === 'ConditionalCheckFailed') {
+        const old = pkgReason.item!;
+        if (old.status !== 'Idle') {
+          throw conflict(
+            'InvalidOperation.BwpInstanceStatus',
+            `Package ${id} is already bound to CEN ${old.cenId}; unbind it first.`,
+          );
+        }
+        throw conflict('InvalidOperation.BwpBusinessStatus', `Package ${id} is expired; renew it first.`);
+      }
+      throw spanTaken(cenId, spanId, binding?.item);
+    },
+  );
+  return toPackage(await requirePackage(p, id));
+}
+
+export async function unbind(p: Principal, id: string, cenId: string): Promise<BandwidthPackage> {
+  const pkg = await requirePackage(p, id);
+  if (!ID_PATTERNS.cen.test(cenId)) throw notFound('Cen', cenId);
+  if (pkg.cenId !== cenId) {
+    await requireCen(p, cenId);
+    throw notBoundTo(id, cenId);
+  }
+  const spanId = String(pkg.geographicSpanId);
+  await transact(
+    [
+      {
+        // Rule 5: unbind only from the CEN it is bound to, and only with no connections left.
+        Update: {
+          TableName: TABLE,
+          Key: keys.bandwidthPackage(p.accountId, id),
+          UpdateExpression: 'SET #status = :idle, cenId = :null REMOVE GSI2PK, GSI2SK',
+          ConditionExpression: 'attribute_exists(PK) AND cenId = :cenId AND connectionCount = :zero',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':idle': 'Idle', ':null': null, ':cenId': cenId, ':zero': 0 },
+        },
+      },
+      ...unbindItems(p.accountId, id, spanId, cenId),
+    ],
+    ([pkgReason]) => {
+      const old = pkgReason?.item;
+      if (pkgReason?.code === 'ConditionalCheckFailed' && !old) throw notFound('BandwidthPackage', id);
+      if (old && old.cenId !== cenId) throw notBoundTo(id, cenId);
+      if (old && Number(old.connectionCount) > 0) throw connectionsLeft(id, Number(old.connectionCount));
+      throw conflict('OperationFailed', 'The package changed during the request; retry it.');
+    },
+  );
+  return toPackage(await requirePackage(p, id));
+}
+
+const notBoundTo = (id: string, cenId: string) =>
+  conflict('InvalidOperation.BwpInstanceStatus', `Package ${id} is not bound to CEN ${cenId}.`);
+
+export const connectionsLeft = (id: string, count: number) =>
+  conflict(
+    'InvalidOperation.CenBandwidthLimitsNotZero',
+    `Package ${id} still has ${count} region connection(s); delete them first.`,
+  );
+
+/* ---------- upgrade, downgrade ---------- */
+
+export async function changeBandwidth(
+  p: Principal,
+  id: string,
+  bandwidthMbps: number,
+): Promise<BandwidthPackage> {
+  for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+    const pkg = await requirePackage(p, id);
+    const before = Number(pkg.bandwidthMbps);
+    if (pkg.businessStatus !== 'Normal') throw expired(id);
+    if (bandwidthMbps === before) return toPackage(pkg);
+    const upgrade = bandwidthMbps > before;
+    // Rule 6: cross-border packages can only grow (an immutable attribute: safe to check on the read).
+    if (!upgrade && pkg.isCrossBorder) {
+      throw conflict(
+        'OperationFailed.CrossBorderDowngradeNotSupported',
+        `Package ${id} is cross-border; it cannot be downgraded.`,
+      );
+    }
+    const delta = Math.abs(bandwidthMbps - before);
+    const now = nowIso();
+    const outcome = await transact(
+      [
+        {
+          Update: {
+            TableName: TABLE,
+            Key: keys.bandwidthPackage(p.accountId, id),
+            UpdateExpression: upgrade
+              ? 'SET bandwidthMbps = :after, remainingMbps = remainingMbps + :delta'
+              : 'SET bandwidthMbps = :after, remainingMbps = remainingMbps - :delta',
+            // Rules 1 and 6: a downgrade may not take back bandwidth that connections hold; the
+            // same `remainingMbps` guard as a new connection. `bandwidthMbps = :before` makes the
+            // delta exact against concurrent changes (on mismatch: re-read and retry).
+            ConditionExpression: upgrade
+              ? 'bandwidthMbps = :before AND businessStatus = :normal'
+              : 'bandwidthMbps = :before AND businessStatus = :normal AND remainingMbps >= :delta',
+            ExpressionAttributeValues: {
+              ':after': bandwidthMbps,
+              ':before': before,
+              ':delta': delta,
+              ':normal': 'Normal',
+            },
+          },
+        },
+        orderPut(p.accountId, id, {
+          type: upgrade ? 'Upgrade' : 'Downgrade',
+          bandwidthMbpsBefore: before,
+          bandwidthMbpsAfter: bandwidthMbps,
+          expiresAtBefore: String(pkg.expiresAt),
+          expiresAtAfter: String(pkg.expiresAt),
+          createdAt: now,
+        }),
+      ],
+      ([reason]) => {
+        const old = reason?.item;
+        if (!old) throw notFound('BandwidthPackage', id);
+        if (old.businessStatus !== 'Normal') throw expired(id);
+        if (Number(old.bandwidthMbps) !== before) throw RETRY;
+        throw conflict(
+          'InvalidOperation.BwpBandwidthExceeded',
+          `Package ${id} has ${old.allocatedMbps} Mbps allocated to region connections; it cannot go down to ${bandwidthMbps} Mbps.`,
+        );
+      },
+    ).then(
+      () => 'done' as const,
+      (error) => {
+        if (error === RETRY) return 'retry' as const;
+        throw error;
+      },
+    );
+    if (outcome === 'done') return toPackage(await requirePackage(p, id));
+  }
+  throw busy();
+}
+
+/* ---------- renewal ---------- */
+
+export async function renew(
+  p: Principal,
+  id: string,
+  input: { period: number; pricingCycle: 'Month' | 'Year' },
+): Promise<BandwidthPackage> {
+  const add = months(input.pricingCycle, input.period);
+  for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+    const pkg = await requirePackage(p, id);
+    const now = nowIso();
+    const wasExpired = pkg.businessStatus === 'Expired';
+    const before = String(pkg.expiresAt);
+    // Rule 7: from the current expiry while Normal; from now when Expired, which revives it.
+    const after = addMonths(wasExpired ? now : before, add);
+    const update = wasExpired
+      ? {
+          UpdateExpression:
+            'SET expiresAt = :after, businessStatus = :normal, expiredAt = :null, DueSK = :dueSk, DuePK = :duePk',
+          ConditionExpression: 'businessStatus = :expired AND expiredAt = :expiredAt',
+          ExpressionAttributeValues: {
+            ':after': after,
+            ':normal': 'Normal',
+            ':null': null,
+            ':expired': 'Expired',
+            ':expiredAt': pkg.expiredAt,
+          },
+        }
+      : {
+          UpdateExpression: 'SET expiresAt = :after, DueSK = :dueSk, DuePK = :duePk',
+          ConditionExpression: 'businessStatus = :normal AND expiresAt = :before',
+          ExpressionAttributeValues: { ':after': after, ':normal': 'Normal', ':before': before },
+        };
+    const due = dueFields(id, { expiresAt: after });
+    const outcome = await transact(
+      [
+        {
+          // Whichever of a renewal and the expiry job commits first, the other sees the change and
+          // re-reads: the expiry never overwrites a renewal, and a renewal of a package that just
+          // expired renews it from now.
+          Update: {
+            TableName: TABLE,
+            Key: keys.bandwidthPackage(p.accountId, id),
+            ...update,
+            ExpressionAttributeValues: {
+              ...update.ExpressionAttributeValues,
+              ':dueSk': due.DueSK,
+              ':duePk': due.DuePK,
+            },
+          },
+        },
+        orderPut(p.accountId, id, {
+          type: 'Renewal',
+          bandwidthMbpsBefore: Number(pkg.bandwidthMbps),
+          bandwidthMbpsAfter: Number(pkg.bandwidthMbps),
+          expiresAtBefore: before,
+          expiresAtAfter: after,
+          createdAt: now,
+        }),
+      ],
+      ([reason]: Reason[]) => {
+        if (!reason?.item) throw notFound('BandwidthPackage', id);
+        throw RETRY;
+      },
+    ).then(
+      () => 'done' as const,
+      (error) => {
+        if (error === RETRY) return 'retry' as const;
+        throw error;
+      },
+    );
+    if (outcome === 'done') return toPackage(await requirePackage(p, id));
+  }
+  throw busy();
+}
+
+/** Internal signal: the condition failed because a concurrent change won; re-read and retry. */
+const RETRY = Symbol('retry');
+
+export const expired = (id: string) =>
+  conflict('InvalidOperation.BwpBusinessStatus', `Package ${id} is expired; renew it first.`);
+
+const busy = () =>
+  new ApiError(503, 'ServiceUnavailable', 'The package is changing too often; retry the request.');
