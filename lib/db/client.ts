@@ -82,6 +82,12 @@ export function translate(error: unknown): never {
   throw error;
 }
 
+const RETRYABLE_REASONS = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+]);
+
 export const TRANSACTION_RETRY = { attempts: 8, baseMs: 15, capMs: 400 };
 
 function sleep(ms: number): Promise<void> {
@@ -114,8 +120,8 @@ export async function transact(
       const reasons = cancellationReasons(error);
       if (reasons === undefined) translate(error);
       if (reasons.some((r) => r.code === 'ConditionalCheckFailed')) onConditionFailed(reasons);
-      const conflicted = reasons.some((r) => r.code === 'TransactionConflict');
-      if (!conflicted) translate(error);
+      // Conflicts with another transaction, and throttling of one of the items, are transient.
+      if (!reasons.some((r) => r.code && RETRYABLE_REASONS.has(r.code))) translate(error);
       if (attempt >= TRANSACTION_RETRY.attempts) {
         throw serviceUnavailable('Too many concurrent changes to the same resource; retry the request.');
       }

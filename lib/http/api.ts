@@ -187,7 +187,12 @@ const idempotent = (route: Route): MiddlewareObj<Event, Result> => ({
   after: async (request) => {
     const s = state(request.context);
     if (s.claim && request.response) {
-      await complete(s.claim, { statusCode: request.response.statusCode, body: request.response.body });
+      // The operation has taken effect: answer it even if keeping the response fails. The record
+      // then stays locked until it lapses, and a repeat meanwhile gets 409, never a second run.
+      await complete(s.claim, { statusCode: request.response.statusCode, body: request.response.body }).catch(
+        (error: unknown) =>
+          log.warn('idempotency record not completed', { requestId: s.requestId, error: String(error) }),
+      );
     }
   },
   onError: async (request) => {
