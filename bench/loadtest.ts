@@ -1,0 +1,61 @@
+/**
+ * `npm run loadtest -- [--concurrency 50] [--requests 2000] [--seed 1] [--hot] [--cens 8]`
+ * Drives a running local stack (`npm start`) over HTTP with a seeded mix of region-connection
+ * creates, modifies and deletes, prints throughput, latency percentiles and a breakdown by status
+ * and code, then checks the invariants on the table. Loopback only; bounded in count and time.
+ * Exits 1 on any invariant violation, 5xx or timeout.
+ */
+import { parseArgs } from 'node:util';
+import { printResult, runLoad } from './load';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string', default: 'http://127.0.0.1:3000' },
+    dynamodb: { type: 'string', default: 'http://127.0.0.1:8000' },
+    table: { type: 'string', default: 'cen-bandwidth-dev' },
+    concurrency: { type: 'string', default: '50' },
+    requests: { type: 'string', default: '2000' },
+    'max-seconds': { type: 'string', default: '120' },
+    seed: { type: 'string', default: String(Date.now() % 100_000) },
+    hot: { type: 'boolean', default: false },
+    cens: { type: 'string', default: '8' },
+    'package-mbps': { type: 'string', default: '60' },
+  },
+});
+
+function loopback(url: string): string {
+  const host = new URL(url).hostname;
+  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host) && !host.startsWith('127.')) {
+    throw new Error(`refusing to load ${url}: the load test only targets loopback addresses`);
+  }
+  return url.replace('localhost', '127.0.0.1');
+}
+
+const bounded = (name: string, value: string, max: number) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new Error(`--${name} must be an integer from 1 to ${max}`);
+  return n;
+};
+
+async function main() {
+  const result = await runLoad({
+    apiUrl: loopback(values.url),
+    dbUrl: loopback(values.dynamodb),
+    tableName: values.table,
+    concurrency: bounded('concurrency', values.concurrency, 1000),
+    requests: bounded('requests', values.requests, 200_000),
+    maxSeconds: bounded('max-seconds', values['max-seconds'], 900),
+    seed: Number(values.seed),
+    hot: values.hot,
+    cens: bounded('cens', values.cens, 200),
+    packageMbps: bounded('package-mbps', values['package-mbps'], 10_000),
+  });
+  printResult(result);
+  if (result.invariantViolations.length || result.fivexx || result.timeouts) process.exit(1);
+}
+
+main().catch((error) => {
+  console.error(`loadtest failed: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});
