@@ -1,3 +1,6 @@
+import { createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePort, type Stack, startStack } from '../../local/stack';
 
@@ -8,20 +11,29 @@ declare module 'vitest' {
     dbUrl: string;
     tableName: string;
     functionPrefix: string;
+    /** Everything the stack printed (request logs included), for the log-hygiene checks. */
+    stackLog: string;
   }
 }
 
 let stack: Stack | undefined;
+let logStream: WriteStream | undefined;
 
 export async function setup(project: TestProject) {
+  const stackLog = join(mkdtempSync(join(tmpdir(), 'cen-stack-')), 'stack.log');
+  logStream = createWriteStream(stackLog);
   stack = await startStack({
     apiPort: await freePort(),
     lambdaPort: await freePort(),
     dbPort: await freePort(),
     stage: 'test',
-    env: { LOG_LEVEL: 'warn', GRACE_PERIOD_DAYS: '15' },
-    output: process.env.STACK_LOG ? (line) => console.log(line) : undefined,
+    env: { LOG_LEVEL: 'info', GRACE_PERIOD_DAYS: '15' },
+    output: (line) => {
+      logStream?.write(`${line}\n`);
+      if (process.env.STACK_LOG) console.log(line);
+    },
   });
+  project.provide('stackLog', stackLog);
   project.provide('apiUrl', stack.apiUrl);
   project.provide('lambdaUrl', stack.lambdaUrl);
   project.provide('dbUrl', stack.dbUrl);
@@ -31,4 +43,5 @@ export async function setup(project: TestProject) {
 
 export async function teardown() {
   await stack?.stop();
+  logStream?.end();
 }
