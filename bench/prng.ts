@@ -8,9 +8,21 @@ export function prng(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   return {
     next,
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
+    int,
+    chance: (p: number) => next() < p,
     pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
+    shuffle: <T>(items: readonly T[]): T[] => {
+      const out = [...items];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = int(0, i);
+        [out[i], out[j]] = [out[j]!, out[i]!];
+      }
+      return out;
+    },
   };
 }
+
+export type Prng = ReturnType<typeof prng>;
