@@ -461,15 +461,17 @@ export async function changeBandwidth(
               : 'SET bandwidthMbps = :after, remainingMbps = remainingMbps - :delta',
             // Rules 1 and 6: a downgrade may not take back bandwidth that connections hold; the
             // same `remainingMbps` guard as a new connection. `bandwidthMbps = :before` makes the
-            // delta exact against concurrent changes (on mismatch: re-read and retry).
+            // delta exact against concurrent changes, and `expiresAt = :expiresAt` the order's
+            // expiry against a concurrent renewal (on mismatch: re-read and retry).
             ConditionExpression: upgrade
-              ? 'bandwidthMbps = :before AND businessStatus = :normal'
-              : 'bandwidthMbps = :before AND businessStatus = :normal AND remainingMbps >= :delta',
+              ? 'bandwidthMbps = :before AND expiresAt = :expiresAt AND businessStatus = :normal'
+              : 'bandwidthMbps = :before AND expiresAt = :expiresAt AND businessStatus = :normal AND remainingMbps >= :delta',
             ExpressionAttributeValues: {
               ':after': bandwidthMbps,
               ':before': before,
               ':delta': delta,
               ':normal': 'Normal',
+              ':expiresAt': pkg.expiresAt,
             },
           },
         },
@@ -486,7 +488,7 @@ export async function changeBandwidth(
         const old = reason?.item;
         if (!old) throw notFound('BandwidthPackage', id);
         if (old.businessStatus !== 'Normal') throw expired(id);
-        if (Number(old.bandwidthMbps) !== before) throw RETRY;
+        if (Number(old.bandwidthMbps) !== before || old.expiresAt !== pkg.expiresAt) throw RETRY;
         throw conflict(
           'InvalidOperation.BwpBandwidthExceeded',
           `Package ${id} has ${old.allocatedMbps} Mbps allocated to region connections; it cannot go down to ${bandwidthMbps} Mbps.`,
@@ -523,7 +525,7 @@ export async function renew(
       ? {
           UpdateExpression:
             'SET expiresAt = :after, businessStatus = :normal, expiredAt = :null, DueSK = :dueSk, DuePK = :duePk',
-          ConditionExpression: 'businessStatus = :expired AND expiredAt = :expiredAt',
+          ConditionExpression: 'businessStatus = :expired AND expiredAt = :expiredAt AND bandwidthMbps = :bw',
           ExpressionAttributeValues: {
             ':after': after,
             ':normal': 'Normal',
@@ -534,7 +536,7 @@ export async function renew(
         }
       : {
           UpdateExpression: 'SET expiresAt = :after, DueSK = :dueSk, DuePK = :duePk',
-          ConditionExpression: 'businessStatus = :normal AND expiresAt = :before',
+          ConditionExpression: 'businessStatus = :normal AND expiresAt = :before AND bandwidthMbps = :bw',
           ExpressionAttributeValues: { ':after': after, ':normal': 'Normal', ':before': before },
         };
     const due = dueFields(id, { expiresAt: after });
@@ -552,6 +554,8 @@ export async function renew(
               ...update.ExpressionAttributeValues,
               ':dueSk': due.DueSK,
               ':duePk': due.DuePK,
+              // The order records the bandwidth: exact only against the value read.
+              ':bw': pkg.bandwidthMbps,
             },
           },
         },

@@ -111,6 +111,8 @@ const timestamp = z.iso.datetime();
 
 export const AreaResource = z.object({ areaId: Area, name: z.string(), regionIds: z.array(Region) });
 export const RegionResource = z.object({ regionId: Region, name: z.string(), areaId: Area });
+export const AreaCatalogue = z.object({ areas: z.array(AreaResource) });
+export const RegionCatalogue = z.object({ regions: z.array(RegionResource) });
 
 export const CenResource = z.object({
   cenId: z.string(),

@@ -146,7 +146,8 @@ function parseBody(event: Event): unknown {
   // API Gateway always sends a string; serverless-offline hands falsy JSON bodies (`false`, `0`)
   // over parsed. Take both as the text they were.
   const body: unknown = event.body;
-  const raw = typeof body === 'string' ? body : body === undefined || body === null ? '' : JSON.stringify(body);
+  const raw =
+    typeof body === 'string' ? body : body === undefined || body === null ? '' : JSON.stringify(body);
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
     throw new ApiError(413, 'RequestTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);

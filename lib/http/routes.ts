@@ -44,7 +44,7 @@ export const routes = {
     query: s.NoQuery,
     params: {},
     status: 200,
-    response: s.AreaResource,
+    response: s.AreaCatalogue,
     errors: [],
   }),
   listRegions: route({
@@ -54,7 +54,7 @@ export const routes = {
     query: s.NoQuery,
     params: {},
     status: 200,
-    response: s.RegionResource,
+    response: s.RegionCatalogue,
     errors: [],
   }),
   createCen: route({

@@ -1,0 +1,211 @@
+/**
+ * Least privilege, checked against what the code really does. DynamoDB Local ignores IAM, so a
+ * role missing an action would only fail on AWS (AccessDenied, a 500). Here every function's
+ * handler runs through its main paths against DynamoDB Local while an SDK middleware records
+ * each call as the IAM action it needs (a transaction needs the action of each part), and every
+ * recorded action must be among those serverless.yml grants that function.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { raw } from '../../lib/db/client';
+import { ROOT } from '../../local/stack';
+import { newTenant, type Tenant } from '../support/fixtures';
+import { type Invocation, invoke } from '../support/invoke';
+import { grant, grants, httpRoute, indexArn, readService, tableArn } from '../support/service';
+
+const service = readService();
+const declared = Object.entries(service.functions);
+
+/** name → the `<action> on <resource>` lines its calls needed */
+const used = new Map<string, Set<string>>();
+let current: string | undefined;
+const MIDDLEWARE = 'recordIamActions';
+
+type Input = { IndexName?: string; TransactItems?: Record<string, unknown>[] };
+
+function needs(command: string, input: Input): string[] {
+  const action = command.replace(/Command$/, '');
+  if (action === 'TransactWriteItems') {
+    const parts: Record<string, string> = {
+      Put: 'PutItem',
+      Update: 'UpdateItem',
+      Delete: 'DeleteItem',
+      ConditionCheck: 'ConditionCheckItem',
+    };
+    return (input.TransactItems ?? []).map((item) =>
+      grant(`dynamodb:${parts[Object.keys(item)[0]!]}`, tableArn),
+    );
+  }
+  return [grant(`dynamodb:${action}`, input.IndexName ? indexArn(input.IndexName) : tableArn)];
+}
+
+beforeAll(() => {
+  raw.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (current) {
+        const set = used.get(current) ?? new Set();
+        for (const line of needs(context.commandName ?? '', args.input as Input)) set.add(line);
+        used.set(current, set);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: MIDDLEWARE },
+  );
+});
+afterAll(() => {
+  raw.middlewareStack.remove(MIDDLEWARE);
+});
+
+type Handler = Parameters<typeof invoke>[0];
+const handlers = new Map<string, Handler>();
+async function handlerOf(name: string): Promise<Handler> {
+  if (!handlers.has(name)) {
+    const module = (await import(join(ROOT, 'functions', `${name}.ts`))) as { handler: Handler };
+    handlers.set(name, module.handler);
+  }
+  return handlers.get(name)!;
+}
+
+/** Call a function's handler as API Gateway would, recording its DynamoDB calls under its name. */
+async function call(name: string, apiKey: string, request: Omit<Invocation, 'apiKey'>, status: number) {
+  const route = httpRoute(service.functions[name]!);
+  const method = route && route !== '*' ? route.method.toUpperCase() : 'GET';
+  const headers: Record<string, string> = {};
+  if (method === 'POST' || method === 'PATCH') headers['idempotency-key'] = randomUUID();
+  current = name;
+  try {
+    const reply = await invoke(await handlerOf(name), { method, ...request, apiKey, headers });
+    expect(reply.status, `${name}: ${JSON.stringify(reply.body)}`).toBe(status);
+    return reply;
+  } finally {
+    current = undefined;
+  }
+}
+
+async function schedule(name: string) {
+  const handler = (await handlerOf(name)) as unknown as (
+    event: unknown,
+    context: Context,
+  ) => Promise<unknown>;
+  const context = {
+    awsRequestId: randomUUID(),
+    getRemainingTimeInMillis: () => 60_000,
+  } as unknown as Context;
+  current = name;
+  try {
+    // "Now": transitions only what is due anyway, as the local schedule does every minute.
+    await handler(
+      { source: 'aws.events', 'detail-type': 'Scheduled Event', time: new Date().toISOString() },
+      context,
+    );
+  } finally {
+    current = undefined;
+  }
+}
+
+describe('IAM roles against the calls each function makes', () => {
+  let t: Tenant;
+  let operator: Tenant;
+
+  beforeAll(async () => {
+    t = await newTenant();
+    operator = await newTenant('operator');
+  });
+
+  it('runs every function through its main paths', async () => {
+    const k = t.apiKey;
+    await call('listAreas', k, {}, 200);
+    await call('listRegions', k, {}, 200);
+    await call('getOpenApi', k, {}, 200);
+    await call('routeNotFound', k, { path: '/nowhere' }, 404);
+
+    const cenId = (await call('createCen', k, { body: { name: 'iam' } }, 201)).body.cenId as string;
+    const cen = { cenId };
+    await call('getCen', k, { params: cen }, 200);
+    await call('listCens', k, {}, 200);
+    const networkId = `vpc-${randomUUID().slice(0, 8)}`;
+    const network = { networkId, networkType: 'VPC', regionId: 'cn-hangzhou' };
+    await call('attachNetwork', k, { params: cen, body: network }, 201);
+    await call('listNetworks', k, { params: cen }, 200);
+
+    const bound = { areaA: 'North-America', areaB: 'Asia-Pacific', bandwidthMbps: 10, cenId };
+    const pkg = {
+      bandwidthPackageId: (await call('createPackage', k, { body: bound }, 201)).body.bandwidthPackageId,
+    };
+    const unbound = { areaA: 'Europe', areaB: 'Europe', bandwidthMbps: 5 };
+    const idle = {
+      bandwidthPackageId: (await call('createPackage', k, { body: unbound }, 201)).body.bandwidthPackageId,
+    };
+    await call('listPackages', k, {}, 200);
+    await call('listPackages', k, { query: { cenId, status: 'InUse' } }, 200);
+    await call('getPackage', k, { params: pkg }, 200);
+    await call('updatePackage', k, { params: pkg, body: { name: 'renamed' } }, 200);
+    await call('changePackageBandwidth', k, { params: pkg, body: { bandwidthMbps: 20 } }, 200);
+    await call('changePackageBandwidth', k, { params: pkg, body: { bandwidthMbps: 15 } }, 200);
+    await call('renewPackage', k, { params: pkg, body: { period: 1 } }, 200);
+    await call('bindPackage', k, { params: idle, body: { cenId } }, 200);
+    await call('unbindPackage', k, { params: idle, body: { cenId } }, 200);
+    await call('listOrders', k, { params: pkg }, 200);
+    await call('deletePackage', k, { params: pkg }, 403);
+
+    const pair = { regionA: 'us-east-1', regionB: 'ap-southeast-1' };
+    const created = await call(
+      'createConnection',
+      k,
+      { params: cen, body: { ...pair, bandwidthMbps: 4 } },
+      201,
+    );
+    const connection = { cenId, connectionId: created.body.connectionId as string };
+    // Refusals read more: the package named, the CEN when no package serves the span.
+    const other = { regionA: 'us-west-1', regionB: 'ap-northeast-1', bandwidthMbps: 1 };
+    await call('createConnection', k, { params: cen, body: { ...other, ...idle } }, 409);
+    const europe = { regionA: 'eu-west-1', regionB: 'eu-central-1', bandwidthMbps: 1 };
+    await call('createConnection', k, { params: cen, body: europe }, 409);
+    await call('listConnections', k, { params: cen }, 200);
+    await call('getConnection', k, { params: connection }, 200);
+    await call('updateConnection', k, { params: connection, body: { bandwidthMbps: 6 } }, 200);
+    await call('updateConnection', k, { params: connection, body: { bandwidthMbps: 3 } }, 200);
+    for (const query of [
+      pair,
+      { regionA: 'us-west-1', regionB: 'ap-northeast-1' },
+      { ...pair, regionB: pair.regionA },
+    ]) {
+      await call('getEffectiveBandwidth', k, { params: cen, query }, 200);
+    }
+    await call('deleteConnection', k, { params: connection }, 204);
+    await call('unbindPackage', k, { params: pkg, body: { cenId } }, 200);
+
+    const ticket = (id: { bandwidthPackageId: string }) => ({
+      body: { type: 'DeleteBandwidthPackage', ...id },
+    });
+    const approved = { ticketId: (await call('createTicket', k, ticket(idle), 201)).body.ticketId as string };
+    const rejected = { ticketId: (await call('createTicket', k, ticket(pkg), 201)).body.ticketId as string };
+    await call('getTicket', k, { params: approved }, 200);
+    await call('listTickets', k, {}, 200);
+    await call('listTickets', operator.apiKey, {}, 200);
+    await call('approveTicket', operator.apiKey, { params: approved, body: {} }, 200);
+    await call('rejectTicket', operator.apiKey, { params: rejected, body: {} }, 200);
+
+    await call('detachNetwork', k, { params: { cenId, networkId } }, 204);
+    await call('deleteCen', k, { params: cen }, 204);
+    await call('deleteCen', k, { params: cen }, 404); // the refusal path reads the old item
+
+    for (const [name, fn] of declared) {
+      if ((fn.events ?? []).some((e) => e.schedule !== undefined)) await schedule(name);
+    }
+
+    const silent = declared.map(([name]) => name).filter((name) => !used.has(name));
+    expect(silent, 'functions this test never ran: add them to the scenario above').toEqual([]);
+  });
+
+  it('grants every function each DynamoDB action its calls needed', () => {
+    expect(used.size).toBeGreaterThan(0);
+    for (const [name, fn] of declared) {
+      const granted = grants(fn.iamRoleStatements ?? []);
+      const missing = [...(used.get(name) ?? [])].filter((line) => !granted.includes(line)).sort();
+      expect(missing, `${name} calls DynamoDB beyond its iamRoleStatements`).toEqual([]);
+    }
+  });
+});
