@@ -63,7 +63,11 @@ export function documentClient(dbUrl: string) {
 }
 
 /** A fresh account with its own key, written straight to the table (hashed, as the service does). */
-export async function createLoadAccount(dbUrl: string, tableName: string) {
+export async function createLoadAccount(
+  dbUrl: string,
+  tableName: string,
+  role: 'tenant' | 'operator' = 'tenant',
+) {
   const { createHash } = await import('node:crypto');
   const accountId = `load-${randomBytes(5).toString('hex')}`;
   const apiKey = `cbk_${randomBytes(24).toString('base64url')}`;
@@ -75,7 +79,7 @@ export async function createLoadAccount(dbUrl: string, tableName: string) {
         ...keys.apiKey(hash),
         entity: 'ApiKey',
         accountId,
-        role: 'tenant',
+        role,
         createdAt: new Date().toISOString(),
       },
     }),
