@@ -144,10 +144,18 @@ const parsed = (route: Route): MiddlewareObj<Event, Result> => ({
 
 function parseBody(event: Event): unknown {
   // API Gateway always sends a string; serverless-offline hands falsy JSON bodies (`false`, `0`)
-  // over parsed. Take both as the text they were.
+  // over parsed, and the JSON text `null` as a null body, like no body at all, except that the
+  // request had a length. Take each as the text it was.
   const body: unknown = event.body;
+  const sent = Number(event.headers?.['content-length'] ?? 0) > 0;
   const raw =
-    typeof body === 'string' ? body : body === undefined || body === null ? '' : JSON.stringify(body);
+    typeof body === 'string'
+      ? body
+      : body === undefined || body === null
+        ? body === null && sent
+          ? 'null'
+          : ''
+        : JSON.stringify(body);
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
     throw new ApiError(413, 'RequestTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);

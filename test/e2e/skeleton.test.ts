@@ -88,6 +88,8 @@ describe('bad input changes nothing', () => {
     // [name, method, path ("{cen}" is replaced), body (string = raw), status, code]
     ['malformed JSON', 'POST', '/cens', '{"name":', 400, 'InvalidParameter'],
     ['a JSON array', 'POST', '/cens', '[]', 400, 'InvalidParameter'],
+    ['the JSON text null', 'POST', '/cens', 'null', 400, 'InvalidParameter'],
+    ['the JSON text false', 'POST', '/cens', 'false', 400, 'InvalidParameter'],
     ['a missing name', 'POST', '/cens', {}, 400, 'InvalidParameter.Name'],
     ['an empty name', 'POST', '/cens', { name: '' }, 400, 'InvalidParameter.Name'],
     ['a name too long', 'POST', '/cens', { name: 'n'.repeat(129) }, 400, 'InvalidParameter.Name'],
