@@ -183,25 +183,27 @@ export interface PurchaseInput {
   cenId?: string;
 }
 
-export async function purchase(p: Principal, input: PurchaseInput): Promise<BandwidthPackage> {
-  if (input.cenId !== undefined && !ID_PATTERNS.cen.test(input.cenId)) throw notFound('Cen', input.cenId);
-  const id = newId.bandwidthPackage();
-  const createdAt = nowIso();
+/** The package item a purchase writes (unbound; `purchase` adds the binding fields). */
+export function newPackageItem(
+  accountId: string,
+  id: string,
+  input: Omit<PurchaseInput, 'cenId'>,
+  createdAt: string,
+): Item {
   const expiresAt = addMonths(createdAt, months(input.pricingCycle, input.period));
-  const spanId = geographicSpanId(input.areaA, input.areaB);
-  const item: Item = {
-    ...keys.bandwidthPackage(p.accountId, id),
-    GSI1PK: keys.packagesOfAccount(p.accountId),
+  return {
+    ...keys.bandwidthPackage(accountId, id),
+    GSI1PK: keys.packagesOfAccount(accountId),
     GSI1SK: id,
     ...dueFields(id, { expiresAt }),
     entity: 'BandwidthPackage',
-    accountId: p.accountId,
+    accountId,
     bandwidthPackageId: id,
     name: input.name ?? null,
     description: input.description ?? null,
     areaA: input.areaA,
     areaB: input.areaB,
-    geographicSpanId: spanId,
+    geographicSpanId: geographicSpanId(input.areaA, input.areaB),
     isCrossBorder: isCrossBorder(input.areaA, input.areaB),
     bandwidthMbps: input.bandwidthMbps,
     allocatedMbps: 0,
@@ -219,6 +221,15 @@ export async function purchase(p: Principal, input: PurchaseInput): Promise<Band
     expiresAt,
     expiredAt: null,
   };
+}
+
+export async function purchase(p: Principal, input: PurchaseInput): Promise<BandwidthPackage> {
+  if (input.cenId !== undefined && !ID_PATTERNS.cen.test(input.cenId)) throw notFound('Cen', input.cenId);
+  const id = newId.bandwidthPackage();
+  const createdAt = nowIso();
+  const item = newPackageItem(p.accountId, id, input, createdAt);
+  const expiresAt = String(item.expiresAt);
+  const spanId = String(item.geographicSpanId);
   if (input.cenId) {
     Object.assign(item, {
       status: 'InUse',

@@ -7,9 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { raw } from '../../lib/db/client';
+import { db, raw, TABLE } from '../../lib/db/client';
+import { getItem } from '../../lib/db/items';
+import { keys } from '../../lib/db/keys';
+import { dueFields } from '../../lib/packages';
 import { ROOT } from '../../local/stack';
 import { newTenant, type Tenant } from '../support/fixtures';
 import { type Invocation, invoke } from '../support/invoke';
@@ -82,6 +86,26 @@ async function call(name: string, apiKey: string, request: Omit<Invocation, 'api
   } finally {
     current = undefined;
   }
+}
+
+/** Writes what time would: the package due for expiry (`expiresAt`) or release (`expiredAt`). */
+async function makeDue(t: Tenant, id: string, due: { expiresAt: string } | { expiredAt: string }) {
+  const expired = 'expiredAt' in due;
+  await db.send(
+    new UpdateCommand({
+      TableName: TABLE,
+      Key: keys.bandwidthPackage(t.accountId, id),
+      UpdateExpression: expired
+        ? 'SET businessStatus = :s, expiredAt = :at, DuePK = :pk, DueSK = :sk'
+        : 'SET businessStatus = :s, expiresAt = :at, DuePK = :pk, DueSK = :sk',
+      ExpressionAttributeValues: {
+        ':s': expired ? 'Expired' : 'Normal',
+        ':at': expired ? due.expiredAt : due.expiresAt,
+        ':pk': dueFields(id, due).DuePK,
+        ':sk': dueFields(id, due).DueSK,
+      },
+    }),
+  );
 }
 
 async function schedule(name: string) {
@@ -192,9 +216,25 @@ describe('IAM roles against the calls each function makes', () => {
     await call('deleteCen', k, { params: cen }, 204);
     await call('deleteCen', k, { params: cen }, 404); // the refusal path reads the old item
 
+    // The job's three transitions, on packages made due by hand (a test cannot wait a month):
+    // an expiry, an auto-renewal, and the release of a bound package with a connection.
+    const jobCen = {
+      cenId: (await call('createCen', k, { body: { name: 'job' } }, 201)).body.cenId as string,
+    };
+    const buy = async (extra: Record<string, unknown>) =>
+      (await call('createPackage', k, { body: { ...unbound, ...extra } }, 201)).body
+        .bandwidthPackageId as string;
+    const released = await buy({ areaA: 'North-America', areaB: 'Asia-Pacific', cenId: jobCen.cenId });
+    await call('createConnection', k, { params: jobCen, body: { ...pair, bandwidthMbps: 1 } }, 201);
+    const now = Date.now();
+    await makeDue(t, await buy({}), { expiresAt: new Date(now - 60_000).toISOString() });
+    await makeDue(t, await buy({ autoRenew: true }), { expiresAt: new Date(now - 60_000).toISOString() });
+    await makeDue(t, released, { expiredAt: new Date(now - 16 * 86_400_000).toISOString() });
+
     for (const [name, fn] of declared) {
       if ((fn.events ?? []).some((e) => e.schedule !== undefined)) await schedule(name);
     }
+    expect(await getItem(keys.bandwidthPackage(t.accountId, released))).toBeUndefined();
 
     const silent = declared.map(([name]) => name).filter((name) => !used.has(name));
     expect(silent, 'functions this test never ran: add them to the scenario above').toEqual([]);

@@ -162,12 +162,10 @@ describe('the packaged CloudFormation template', () => {
 
   it('runs each scheduled function from an EventBridge rule at the prod rate', () => {
     const scheduled = functions.filter(([, fn]) => (fn.events ?? []).some((e) => e.schedule !== undefined));
-    // expireSubscriptions is the one scheduled job (SPEC §4), once it is declared.
-    if ('expireSubscriptions' in service.functions) {
-      expect(scheduled.map(([name]) => name)).toContain('expireSubscriptions');
-      const due = grants(roleOf('expireSubscriptions').statements);
-      expect(due).toContain(grant('dynamodb:Query', index('DueIndex')));
-    }
+    // expireSubscriptions is the one scheduled job (SPEC §4).
+    expect(scheduled.map(([name]) => name)).toEqual(['expireSubscriptions']);
+    const due = grants(roleOf('expireSubscriptions').statements);
+    expect(due).toContain(grant('dynamodb:Query', index('DueIndex')));
     const rules = ofType('AWS::Events::Rule');
     expect(rules).toHaveLength(scheduled.length);
     for (const [name] of scheduled as [string, FunctionDef][]) {
