@@ -20,8 +20,13 @@ let serial = 0;
 
 export function injectTransactionConflicts(
   count: number,
-  options: { beforeEach?: (n: number) => Promise<void> } = {},
+  options: {
+    beforeEach?: (n: number) => Promise<void>;
+    /** The cancellation reason: a conflict by default, or a throttled item (`ThrottlingError`). */
+    reason?: 'TransactionConflict' | 'ThrottlingError' | 'ProvisionedThroughputExceeded';
+  } = {},
 ): Injection {
+  const code = options.reason ?? 'TransactionConflict';
   const name = `injectTransactionConflicts-${++serial}`;
   let injected = 0;
   let passed = 0;
@@ -37,9 +42,7 @@ export function injectTransactionConflicts(
       const items = (args.input as { TransactItems?: unknown[] }).TransactItems ?? [];
       // The first item conflicts (another transaction holds it); the others were not evaluated.
       const reasons = items.map((_, i) =>
-        i === 0
-          ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }
-          : { Code: 'None' },
+        i === 0 ? { Code: code, Message: `${code} on the item` } : { Code: 'None' },
       );
       throw new TransactionCanceledException({
         message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons
@@ -50,6 +53,52 @@ export function injectTransactionConflicts(
       });
     },
     { step: 'initialize', name },
+  );
+  return {
+    get injected() {
+      return injected;
+    },
+    get passed() {
+      return passed;
+    },
+    remove: () => {
+      raw.middlewareStack.remove(name);
+    },
+  };
+}
+
+/**
+ * Throttling of single calls (GetItem, Query, PutItem, …), which DynamoDB Local never does: the
+ * next `count` calls of the named commands fail as an overloaded table answers, inside the SDK's
+ * retry loop (the `deserialize` step), so the SDK's own retries see them as AWS would send them.
+ */
+export function injectThrottling(
+  count: number,
+  commands: string[],
+  error:
+    | 'ThrottlingException'
+    | 'ProvisionedThroughputExceededException' = 'ProvisionedThroughputExceededException',
+): Injection {
+  const name = `injectThrottling-${++serial}`;
+  let injected = 0;
+  let passed = 0;
+  raw.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (!commands.includes(context.commandName ?? '') || injected >= count) {
+        if (commands.includes(context.commandName ?? '')) passed++;
+        return next(args);
+      }
+      injected++;
+      const failure = new Error('Rate of requests exceeds the allowed throughput.') as Error & {
+        $metadata: unknown;
+        $fault: string;
+      };
+      failure.name = error;
+      failure.$metadata = { httpStatusCode: 400, attempts: 1 };
+      failure.$fault = 'client';
+      throw failure;
+    },
+    { step: 'deserialize', name },
   );
   return {
     get injected() {
