@@ -2,58 +2,29 @@
  * The expiry job end to end: invoked through serverless-offline's Lambda invoke endpoint with a
  * future `time`, as an operator would, and observed through the HTTP API.
  *
- * Runs on a stack of its own (stage `expiry`, its own table in the run's DynamoDB Local): a job
- * moved months ahead would otherwise expire every other test's packages in the shared table.
+ * Runs on a stack of its own (stage `expiry`, its own table in the run's DynamoDB Local; see
+ * test/support/own-stack.ts): a job moved months ahead would expire every other test's packages.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLoadAccount, documentClient } from '../../bench/load';
-import { keys } from '../../lib/db/keys';
-import { dueFields } from '../../lib/packages';
 import { addDays, addMonths } from '../../lib/time';
-import { freePort, type Stack, startStack } from '../../local/stack';
+import { useOwnStack } from '../support/own-stack';
+import { setPackageTime } from '../support/time';
 
 const GRACE_DAYS = 15;
 const ROUNDS = 8;
-let stack: Stack;
-
-beforeAll(async () => {
-  stack = await startStack({
-    apiPort: await freePort(),
-    lambdaPort: await freePort(),
-    dbPort: Number(new URL(inject('dbUrl')).port),
-    externalDb: true,
-    stage: 'expiry',
-    env: { LOG_LEVEL: 'warn', GRACE_PERIOD_DAYS: String(GRACE_DAYS) },
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-type Reply = { status: number; body: any };
-
-async function http(key: string, method: string, path: string, body?: unknown): Promise<Reply> {
-  const res = await fetch(`${stack.apiUrl}${path}`, {
-    method,
-    headers: { 'x-api-key': key, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const own = useOwnStack('expiry', { LOG_LEVEL: 'warn', GRACE_PERIOD_DAYS: String(GRACE_DAYS) });
+const http = own.http;
 
 /** The job through the Lambda invoke endpoint, "now" being `time`. */
 async function job(time: string) {
-  const url = `${stack.lambdaUrl}/2015-03-31/functions/cen-bandwidth-expiry-expireSubscriptions/invocations`;
-  const res = await fetch(url, { method: 'POST', body: JSON.stringify({ time }) });
+  const res = await own.invokeJob(time);
   expect(res.status).toBe(200);
   return (await res.json()) as { expired: number; autoRenewed: number; released: number };
 }
 
 async function tenant() {
-  return (await createLoadAccount(stack.dbUrl, stack.tableName)).apiKey;
+  return (await createLoadAccount(own.stack.dbUrl, own.stack.tableName)).apiKey;
 }
 
 async function setup(key: string, extra: Record<string, unknown> = {}) {
@@ -159,8 +130,8 @@ describe('the expiry job through the Lambda invoke endpoint', () => {
   });
 
   it(`never loses a renewal that races the job (${ROUNDS} rounds through HTTP)`, async () => {
-    const { apiKey: key, accountId } = await createLoadAccount(stack.dbUrl, stack.tableName);
-    const db = documentClient(stack.dbUrl);
+    const { apiKey: key, accountId } = await createLoadAccount(own.stack.dbUrl, own.stack.tableName);
+    const db = documentClient(own.stack.dbUrl);
     for (let round = 0; round < ROUNDS; round++) {
       const created = await http(key, 'POST', '/bandwidth-packages', {
         areaA: 'Europe',
@@ -170,18 +141,7 @@ describe('the expiry job through the Lambda invoke endpoint', () => {
       const id = created.body.bandwidthPackageId as string;
       // Due a moment ago, so that the job at the real "now" and a renewal meet.
       const dueAt = new Date(Date.now() - 1_000).toISOString();
-      await db.send(
-        new UpdateCommand({
-          TableName: stack.tableName,
-          Key: keys.bandwidthPackage(accountId, id),
-          UpdateExpression: 'SET expiresAt = :at, DuePK = :pk, DueSK = :sk',
-          ExpressionAttributeValues: {
-            ':at': dueAt,
-            ':pk': dueFields(id, { expiresAt: dueAt }).DuePK,
-            ':sk': dueFields(id, { expiresAt: dueAt }).DueSK,
-          },
-        }),
-      );
+      await setPackageTime(accountId, id, { expiresAt: dueAt }, { db, table: own.stack.tableName });
       const now = new Date().toISOString();
       const [renewal] = await Promise.all([
         new Promise((r) => setTimeout(r, (round % 4) * 10)).then(() =>
@@ -200,8 +160,7 @@ describe('the expiry job through the Lambda invoke endpoint', () => {
   });
 
   it('answers an event whose time is not a time with a Lambda error', async () => {
-    const url = `${stack.lambdaUrl}/2015-03-31/functions/cen-bandwidth-expiry-expireSubscriptions/invocations`;
-    const res = await fetch(url, { method: 'POST', body: JSON.stringify({ time: 'soon' }) });
+    const res = await own.invokeJob('soon');
     expect(await res.text()).toMatch(/ISO 8601/);
   });
 });

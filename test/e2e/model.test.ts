@@ -6,49 +6,30 @@
  * must equal the model's. fast-check prints the seed and the shrunk command path of a failure;
  * replay with MODEL_SEED=<seed> MODEL_PATH=<path>.
  *
- * Runs on a stack of its own: the expiry job it invokes moves time years ahead, which would expire
- * every other test's packages in a shared table.
+ * Runs on a stack of its own (test/support/own-stack.ts): the expiry job it invokes moves time
+ * years ahead, which would expire every other test's packages in a shared table.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLoadAccount } from '../../bench/load';
 import type { AreaId, RegionId } from '../../lib/catalogue';
 import { addDays, addMonths } from '../../lib/time';
-import { freePort, type Stack, startStack } from '../../local/stack';
 import { Model, type Outcome } from '../support/model';
+import { useOwnStack } from '../support/own-stack';
 
 const GRACE_DAYS = 15;
-let stack: Stack;
-
-beforeAll(async () => {
-  stack = await startStack({
-    apiPort: await freePort(),
-    lambdaPort: await freePort(),
-    dbPort: await freePort(),
-    stage: 'model',
-    env: { LOG_LEVEL: 'error', GRACE_PERIOD_DAYS: String(GRACE_DAYS), API_KEY_CACHE_SECONDS: '60' },
-  });
+const own = useOwnStack('model', {
+  LOG_LEVEL: 'error',
+  GRACE_PERIOD_DAYS: String(GRACE_DAYS),
+  API_KEY_CACHE_SECONDS: '60',
 });
-
-afterAll(async () => {
-  await stack?.stop();
-});
+const http = own.http;
 
 interface Real {
   tenant: string;
   operator: string;
   /** Every package id this run has seen, released ones included (to exercise 404s). */
   ids: string[];
-}
-
-async function http(key: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.apiUrl}${path}`, {
-    method,
-    headers: { 'x-api-key': key, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
 function same(what: string, got: { status: number; body: any }, want: Outcome) {
@@ -310,8 +291,7 @@ class RunExpiryJob implements Cmd {
   async run(m: Model) {
     const time = addDays(m.clock, this.days);
     m.expire(time);
-    const url = `${stack.lambdaUrl}/2015-03-31/functions/cen-bandwidth-model-expireSubscriptions/invocations`;
-    const res = await fetch(url, { method: 'POST', body: JSON.stringify({ time }) });
+    const res = await own.invokeJob(time);
     expect(res.status).toBe(200);
     const out = (await res.json()) as Record<string, unknown>;
     expect(out).toMatchObject({
@@ -396,8 +376,8 @@ describe('the service against a reference model of the rules', () => {
     const seed = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined;
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 30 }), async (cmds) => {
-        const tenant = await createLoadAccount(stack.dbUrl, stack.tableName);
-        const operator = await createLoadAccount(stack.dbUrl, stack.tableName, 'operator');
+        const tenant = await createLoadAccount(own.stack.dbUrl, own.stack.tableName);
+        const operator = await createLoadAccount(own.stack.dbUrl, own.stack.tableName, 'operator');
         const cens: string[] = [];
         for (const name of ['model-a', 'model-b']) {
           cens.push((await http(tenant.apiKey, 'POST', '/cens', { name })).body.cenId);

@@ -17,6 +17,7 @@ import { bindingViolations } from '../support/bindings';
 import { accountItems, newTenant, type Tenant } from '../support/fixtures';
 import { type Api, api, invokeFunction, type Reply } from '../support/http';
 import { prng, raceSeeds } from '../support/prng';
+import { setPackageTime } from '../support/time';
 
 const ROUNDS = 10;
 const P = '/bandwidth-packages';
@@ -34,18 +35,8 @@ async function buy(c: Api, body: Record<string, unknown> = {}): Promise<string> 
 }
 
 /** What the expiry job writes when a package expires (rule 8); the job has its own tests. */
-async function expire(t: Tenant, pkg: string) {
-  const expiredAt = new Date().toISOString();
-  const due = dueFields(pkg, { expiredAt });
-  await db.send(
-    new UpdateCommand({
-      TableName: TABLE,
-      Key: keys.bandwidthPackage(t.accountId, pkg),
-      UpdateExpression: 'SET businessStatus = :e, expiredAt = :at, DuePK = :pk, DueSK = :sk',
-      ExpressionAttributeValues: { ':e': 'Expired', ':at': expiredAt, ':pk': due.DuePK, ':sk': due.DueSK },
-    }),
-  );
-}
+const expire = (t: Tenant, pkg: string) =>
+  setPackageTime(t.accountId, pkg, { expiredAt: new Date().toISOString() });
 
 const codeOf = (r: Reply) => (r.status < 300 ? r.status : `${r.status} ${r.body?.code}`);
 

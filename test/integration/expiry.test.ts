@@ -5,7 +5,7 @@
  * due index, and the job's idempotence and races with renewals.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { handler as createCen } from '../../functions/createCen';
@@ -28,6 +28,7 @@ import { addDays, addMonths } from '../../lib/time';
 import { createTable } from '../../local/table';
 import { accountItems, newTenant, type Tenant } from '../support/fixtures';
 import { invoke } from '../support/invoke';
+import { chainViolations, setPackageTime } from '../support/time';
 
 // Before any import runs (vitest hoists this): lib/config reads the table name at import.
 vi.hoisted(() => {
@@ -115,29 +116,7 @@ const effective = (t: Tenant, cenId: string, regionA: string, regionB: string) =
 const job = (time: string) => expireSubscriptions({ time }) as ReturnType<typeof runExpiry>;
 
 /** Puts a package's expiry in the past (a test cannot wait a month): what a purchase long ago left. */
-async function makeDue(t: Tenant, id: string, expiresAt: string) {
-  const due = dueFields(id, { expiresAt });
-  await db.send(
-    new UpdateCommand({
-      TableName: TABLE,
-      Key: keys.bandwidthPackage(t.accountId, id),
-      UpdateExpression: 'SET expiresAt = :at, DuePK = :pk, DueSK = :sk',
-      ExpressionAttributeValues: { ':at': expiresAt, ':pk': due.DuePK, ':sk': due.DueSK },
-    }),
-  );
-}
-
-/** Orders must form a chain: each starts where the one before it ended. */
-function chainViolations(list: Record<string, unknown>[]): string[] {
-  const out: string[] = [];
-  for (let i = 1; i < list.length; i++) {
-    const [prev, cur] = [list[i - 1]!, list[i]!];
-    if (cur.expiresAtBefore !== prev.expiresAtAfter) {
-      out.push(`${i} ${cur.type}: expiry before ${cur.expiresAtBefore} ≠ ${prev.expiresAtAfter}`);
-    }
-  }
-  return out;
-}
+const makeDue = (t: Tenant, id: string, expiresAt: string) => setPackageTime(t.accountId, id, { expiresAt });
 
 /** The package's due-index entry agrees with its state. */
 async function dueEntryOf(t: Tenant, id: string) {

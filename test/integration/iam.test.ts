@@ -7,17 +7,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { db, raw, TABLE } from '../../lib/db/client';
+import { raw } from '../../lib/db/client';
 import { getItem } from '../../lib/db/items';
 import { keys } from '../../lib/db/keys';
-import { dueFields } from '../../lib/packages';
 import { ROOT } from '../../local/stack';
 import { newTenant, type Tenant } from '../support/fixtures';
 import { type Invocation, invoke } from '../support/invoke';
 import { grant, grants, httpRoute, indexArn, readService, tableArn } from '../support/service';
+import { setPackageTime } from '../support/time';
 
 const service = readService();
 const declared = Object.entries(service.functions);
@@ -86,26 +85,6 @@ async function call(name: string, apiKey: string, request: Omit<Invocation, 'api
   } finally {
     current = undefined;
   }
-}
-
-/** Writes what time would: the package due for expiry (`expiresAt`) or release (`expiredAt`). */
-async function makeDue(t: Tenant, id: string, due: { expiresAt: string } | { expiredAt: string }) {
-  const expired = 'expiredAt' in due;
-  await db.send(
-    new UpdateCommand({
-      TableName: TABLE,
-      Key: keys.bandwidthPackage(t.accountId, id),
-      UpdateExpression: expired
-        ? 'SET businessStatus = :s, expiredAt = :at, DuePK = :pk, DueSK = :sk'
-        : 'SET businessStatus = :s, expiresAt = :at, DuePK = :pk, DueSK = :sk',
-      ExpressionAttributeValues: {
-        ':s': expired ? 'Expired' : 'Normal',
-        ':at': expired ? due.expiredAt : due.expiresAt,
-        ':pk': dueFields(id, due).DuePK,
-        ':sk': dueFields(id, due).DueSK,
-      },
-    }),
-  );
 }
 
 async function schedule(name: string) {
@@ -227,9 +206,11 @@ describe('IAM roles against the calls each function makes', () => {
     const released = await buy({ areaA: 'North-America', areaB: 'Asia-Pacific', cenId: jobCen.cenId });
     await call('createConnection', k, { params: jobCen, body: { ...pair, bandwidthMbps: 1 } }, 201);
     const now = Date.now();
-    await makeDue(t, await buy({}), { expiresAt: new Date(now - 60_000).toISOString() });
-    await makeDue(t, await buy({ autoRenew: true }), { expiresAt: new Date(now - 60_000).toISOString() });
-    await makeDue(t, released, { expiredAt: new Date(now - 16 * 86_400_000).toISOString() });
+    await setPackageTime(t.accountId, await buy({}), { expiresAt: new Date(now - 60_000).toISOString() });
+    await setPackageTime(t.accountId, await buy({ autoRenew: true }), {
+      expiresAt: new Date(now - 60_000).toISOString(),
+    });
+    await setPackageTime(t.accountId, released, { expiredAt: new Date(now - 16 * 86_400_000).toISOString() });
 
     for (const [name, fn] of declared) {
       if ((fn.events ?? []).some((e) => e.schedule !== undefined)) await schedule(name);

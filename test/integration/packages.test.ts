@@ -7,7 +7,6 @@
  * module with its own tests; here only the package operations' reaction to an expired package is
  * under test.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler as bindPackage } from '../../functions/bindPackage';
 import { handler as changePackageBandwidth } from '../../functions/changePackageBandwidth';
@@ -23,7 +22,6 @@ import { handler as listPackages } from '../../functions/listPackages';
 import { handler as renewPackage } from '../../functions/renewPackage';
 import { handler as unbindPackage } from '../../functions/unbindPackage';
 import { handler as updatePackage } from '../../functions/updatePackage';
-import { db, TABLE } from '../../lib/db/client';
 import { getItem } from '../../lib/db/items';
 import { keys } from '../../lib/db/keys';
 import { dueFields } from '../../lib/packages';
@@ -31,6 +29,7 @@ import { addMonths } from '../../lib/time';
 import { bindingViolations } from '../support/bindings';
 import { accountItems, newTenant, type Tenant } from '../support/fixtures';
 import { invoke } from '../support/invoke';
+import { chainViolations, setPackageTime } from '../support/time';
 
 const ROUNDS = 10;
 
@@ -84,38 +83,8 @@ const ofEntity = async (t: Tenant, entity: string) =>
   (await accountItems(t.accountId)).filter((i) => i.entity === entity);
 
 /** What the expiry job writes when a package expires (rule 8): Expired, and due for release. */
-async function expire(t: Tenant, pkg: string, expiredAt = new Date().toISOString()) {
-  const due = dueFields(pkg, { expiredAt });
-  await db.send(
-    new UpdateCommand({
-      TableName: TABLE,
-      Key: keys.bandwidthPackage(t.accountId, pkg),
-      UpdateExpression: 'SET businessStatus = :expired, expiredAt = :at, DuePK = :duePk, DueSK = :dueSk',
-      ExpressionAttributeValues: {
-        ':expired': 'Expired',
-        ':at': expiredAt,
-        ':duePk': due.DuePK,
-        ':dueSk': due.DueSK,
-      },
-    }),
-  );
-}
-
-/** Orders must form a chain: each starts where the one before it ended. */
-function chainViolations(list: Record<string, unknown>[]): string[] {
-  const out: string[] = [];
-  for (let i = 1; i < list.length; i++) {
-    const [prev, cur] = [list[i - 1]!, list[i]!];
-    if (cur.bandwidthMbpsBefore !== prev.bandwidthMbpsAfter) {
-      out.push(`${i} ${cur.type}: bandwidth before ${cur.bandwidthMbpsBefore} ≠ ${prev.bandwidthMbpsAfter}`);
-    }
-    if (cur.expiresAtBefore !== prev.expiresAtAfter) {
-      out.push(`${i} ${cur.type}: expiry before ${cur.expiresAtBefore} ≠ ${prev.expiresAtAfter}`);
-    }
-    if (String(cur.createdAt) < String(prev.createdAt)) out.push(`${i} ${cur.type}: created before ${i - 1}`);
-  }
-  return out;
-}
+const expire = (t: Tenant, pkg: string, expiredAt = new Date().toISOString()) =>
+  setPackageTime(t.accountId, pkg, { expiredAt });
 
 /* ---------- purchase ---------- */
 

@@ -18,41 +18,31 @@ export interface Injection {
 
 let serial = 0;
 
-export function injectTransactionConflicts(
+/**
+ * Installs a middleware on the service's client that fails the first `count` calls of the given
+ * commands with `fail(n)` (n = 1, 2, …) and passes every other call through to DynamoDB Local.
+ */
+function inject(
+  label: string,
   count: number,
-  options: {
-    beforeEach?: (n: number) => Promise<void>;
-    /** The cancellation reason: a conflict by default, or a throttled item (`ThrottlingError`). */
-    reason?: 'TransactionConflict' | 'ThrottlingError' | 'ProvisionedThroughputExceeded';
-  } = {},
+  commands: string[],
+  step: 'initialize' | 'deserialize',
+  fail: (n: number, input: unknown) => Promise<never>,
 ): Injection {
-  const code = options.reason ?? 'TransactionConflict';
-  const name = `injectTransactionConflicts-${++serial}`;
+  const name = `${label}-${++serial}`;
   let injected = 0;
   let passed = 0;
   raw.middlewareStack.add(
     (next, context) => async (args) => {
-      if (context.commandName !== 'TransactWriteItemsCommand') return next(args);
+      if (!commands.includes(context.commandName ?? '')) return next(args);
       if (injected >= count) {
         passed++;
         return next(args);
       }
-      injected++;
-      await options.beforeEach?.(injected);
-      const items = (args.input as { TransactItems?: unknown[] }).TransactItems ?? [];
-      // The first item conflicts (another transaction holds it); the others were not evaluated.
-      const reasons = items.map((_, i) =>
-        i === 0 ? { Code: code, Message: `${code} on the item` } : { Code: 'None' },
-      );
-      throw new TransactionCanceledException({
-        message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons
-          .map((r) => r.Code)
-          .join(', ')}]`,
-        $metadata: { httpStatusCode: 400 },
-        CancellationReasons: reasons,
-      });
+      return fail(++injected, args.input);
     },
-    { step: 'initialize', name },
+    // Both steps take the same middleware shape; the overloads want the step as a literal.
+    { step: step as 'initialize', name },
   );
   return {
     get injected() {
@@ -67,6 +57,38 @@ export function injectTransactionConflicts(
   };
 }
 
+export function injectTransactionConflicts(
+  count: number,
+  options: {
+    beforeEach?: (n: number) => Promise<void>;
+    /** The cancellation reason: a conflict by default, or a throttled item (`ThrottlingError`). */
+    reason?: 'TransactionConflict' | 'ThrottlingError' | 'ProvisionedThroughputExceeded';
+  } = {},
+): Injection {
+  const code = options.reason ?? 'TransactionConflict';
+  return inject(
+    'injectTransactionConflicts',
+    count,
+    ['TransactWriteItemsCommand'],
+    'initialize',
+    async (n, input) => {
+      await options.beforeEach?.(n);
+      const items = (input as { TransactItems?: unknown[] }).TransactItems ?? [];
+      // The first item conflicts (another transaction holds it); the others were not evaluated.
+      const reasons = items.map((_, i) =>
+        i === 0 ? { Code: code, Message: `${code} on the item` } : { Code: 'None' },
+      );
+      throw new TransactionCanceledException({
+        message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons
+          .map((r) => r.Code)
+          .join(', ')}]`,
+        $metadata: { httpStatusCode: 400 },
+        CancellationReasons: reasons,
+      });
+    },
+  );
+}
+
 /**
  * Throttling of single calls (GetItem, Query, PutItem, …), which DynamoDB Local never does: the
  * next `count` calls of the named commands fail as an overloaded table answers, inside the SDK's
@@ -79,36 +101,14 @@ export function injectThrottling(
     | 'ThrottlingException'
     | 'ProvisionedThroughputExceededException' = 'ProvisionedThroughputExceededException',
 ): Injection {
-  const name = `injectThrottling-${++serial}`;
-  let injected = 0;
-  let passed = 0;
-  raw.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (!commands.includes(context.commandName ?? '') || injected >= count) {
-        if (commands.includes(context.commandName ?? '')) passed++;
-        return next(args);
-      }
-      injected++;
-      const failure = new Error('Rate of requests exceeds the allowed throughput.') as Error & {
-        $metadata: unknown;
-        $fault: string;
-      };
-      failure.name = error;
-      failure.$metadata = { httpStatusCode: 400, attempts: 1 };
-      failure.$fault = 'client';
-      throw failure;
-    },
-    { step: 'deserialize', name },
-  );
-  return {
-    get injected() {
-      return injected;
-    },
-    get passed() {
-      return passed;
-    },
-    remove: () => {
-      raw.middlewareStack.remove(name);
-    },
-  };
+  return inject('injectThrottling', count, commands, 'deserialize', async () => {
+    const failure = new Error('Rate of requests exceeds the allowed throughput.') as Error & {
+      $metadata: unknown;
+      $fault: string;
+    };
+    failure.name = error;
+    failure.$metadata = { httpStatusCode: 400, attempts: 1 };
+    failure.$fault = 'client';
+    throw failure;
+  });
 }
