@@ -25,7 +25,9 @@ export const raw = new DynamoDBClient({
   maxAttempts: local ? 2 : 4,
   ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   requestHandler: new NodeHttpHandler({
-    connectionTimeout: local ? 1_000 : 3_000,
+    // DynamoDB Local accepts slowly on a busy machine (a backlog of 50); a refused connection
+    // (the database down) still fails at once.
+    connectionTimeout: 3_000,
     requestTimeout: local ? 5_000 : 3_000,
     httpAgent: { keepAlive: true, maxSockets: 256 },
     httpsAgent: { keepAlive: true, maxSockets: 256 },
