@@ -8,8 +8,19 @@
 import { parseArgs } from 'node:util';
 import { printResult, runLoad } from './load';
 
+const USAGE = `usage: npm run loadtest -- [options]   (against a running npm start)
+  --concurrency <n>    requests in flight (50; at most 1000)
+  --requests <n>       total requests (2000)
+  --max-seconds <n>    stop after this long (120)
+  --seed <n>           the mix's seed (random; printed)
+  --hot                every request on one package of one CEN
+  --cens <n>           CENs, one package each (8)
+  --package-mbps <n>   each package's bandwidth (60)
+  --url, --dynamodb, --table   the stack (http://127.0.0.1:3000, http://127.0.0.1:8000, cen-bandwidth-dev)`;
+
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h' },
     url: { type: 'string', default: 'http://127.0.0.1:3000' },
     dynamodb: { type: 'string', default: 'http://127.0.0.1:8000' },
     table: { type: 'string', default: 'cen-bandwidth-dev' },
@@ -39,6 +50,10 @@ const bounded = (name: string, value: string, max: number) => {
 };
 
 async function main() {
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const result = await runLoad({
     apiUrl: loopback(values.url),
     dbUrl: loopback(values.dynamodb),

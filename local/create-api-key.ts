@@ -6,20 +6,35 @@
 import { parseArgs } from 'node:util';
 import { createApiKey, type Role } from '../lib/auth';
 
-const { values } = parseArgs({
-  options: {
-    account: { type: 'string' },
-    role: { type: 'string', default: 'tenant' },
-    key: { type: 'string' },
-    name: { type: 'string' },
-  },
-});
+const USAGE =
+  'usage: npm run create-api-key -- --account <id> [--role tenant|operator] [--key <key>] [--name <label>]\n' +
+  '  (local: DYNAMODB_ENDPOINT=http://localhost:8000; AWS: TABLE_NAME=cen-bandwidth-<stage> and credentials)';
+
+function args() {
+  try {
+    return parseArgs({
+      options: {
+        account: { type: 'string' },
+        role: { type: 'string', default: 'tenant' },
+        key: { type: 'string' },
+        name: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
+    process.exit(2);
+  }
+}
 
 async function main() {
+  const values = args();
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   if (!values.account || (values.role !== 'tenant' && values.role !== 'operator')) {
-    console.error(
-      'usage: npm run create-api-key -- --account <id> [--role tenant|operator] [--key <key>] [--name <label>]',
-    );
+    console.error(USAGE);
     process.exit(2);
   }
   const apiKey = await createApiKey({
