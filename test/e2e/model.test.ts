@@ -104,8 +104,10 @@ abstract class OnPackage implements Cmd {
   abstract run(m: Model, r: Real): Promise<void>;
 }
 
-class Bind extends OnPackage {
+/** Bind or unbind a package and a CEN: the same request shape, the same model check. */
+class Binding extends OnPackage {
   constructor(
+    readonly action: 'bind' | 'unbind',
     pkg: number,
     readonly cen: number,
   ) {
@@ -113,33 +115,11 @@ class Bind extends OnPackage {
   }
   async run(m: Model, r: Real) {
     const cenId = pick(m.cens, this.cen);
-    const want = m.bind(this.id(r), cenId);
-    same(
-      this.toString(),
-      await http(r.tenant, 'POST', `/bandwidth-packages/${this.id(r)}/bind`, { cenId }),
-      want,
-    );
+    const want = m[this.action](this.id(r), cenId);
+    const res = await http(r.tenant, 'POST', `/bandwidth-packages/${this.id(r)}/${this.action}`, { cenId });
+    same(this.toString(), res, want);
   }
-  override toString = () => `bind(pkg ${this.pkg}, cen ${this.cen})`;
-}
-
-class Unbind extends OnPackage {
-  constructor(
-    pkg: number,
-    readonly cen: number,
-  ) {
-    super(pkg);
-  }
-  async run(m: Model, r: Real) {
-    const cenId = pick(m.cens, this.cen);
-    const want = m.unbind(this.id(r), cenId);
-    same(
-      this.toString(),
-      await http(r.tenant, 'POST', `/bandwidth-packages/${this.id(r)}/unbind`, { cenId }),
-      want,
-    );
-  }
-  override toString = () => `unbind(pkg ${this.pkg}, cen ${this.cen})`;
+  override toString = () => `${this.action}(pkg ${this.pkg}, cen ${this.cen})`;
 }
 
 class ChangeBandwidth extends OnPackage {
@@ -355,8 +335,8 @@ const commands = [
   fc
     .tuple(fc.nat(2), fc.integer({ min: 2, max: 12 }), fc.nat(3), fc.boolean())
     .map(([s, b, c, a]) => new Purchase(s, b, c, a)),
-  fc.tuple(fc.nat(), fc.nat(1)).map(([p, c]) => new Bind(p, c)),
-  fc.tuple(fc.nat(), fc.nat(1)).map(([p, c]) => new Unbind(p, c)),
+  fc.tuple(fc.nat(), fc.nat(1)).map(([p, c]) => new Binding('bind', p, c)),
+  fc.tuple(fc.nat(), fc.nat(1)).map(([p, c]) => new Binding('unbind', p, c)),
   fc.tuple(fc.nat(), fc.integer({ min: 2, max: 14 })).map(([p, b]) => new ChangeBandwidth(p, b)),
   fc.tuple(fc.nat(), fc.constantFrom(1, 2, 3, 6)).map(([p, n]) => new Renew(p, n)),
   fc.nat().map((p) => new ApproveDeletion(p)),
