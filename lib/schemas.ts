@@ -196,6 +196,8 @@ export const TicketResource = z.object({
   resolvedAt: timestamp.nullable(),
 });
 
+export const WhoamiResource = z.object({ accountId: z.string(), role: z.enum(['tenant', 'operator']) });
+
 export const ErrorResource = z.object({ code: z.string(), message: z.string(), requestId: z.string() });
 
 export const listOf = <T extends z.ZodType>(item: T) =>

@@ -390,6 +390,16 @@ export const routes = {
     status: 200,
     errors: ['NotFound.Route'],
   }),
+  whoami: route({
+    method: 'GET',
+    path: '/whoami',
+    summary: 'The account and role of the calling API key',
+    query: s.NoQuery,
+    params: {},
+    status: 200,
+    response: s.WhoamiResource,
+    errors: [],
+  }),
   getOpenApi: route({
     method: 'GET',
     path: '/openapi.json',

@@ -21,6 +21,18 @@ describe('the HTTP API through serverless-offline', () => {
     });
   });
 
+  it('tells the caller its account and role: GET /whoami', async () => {
+    expect((await api('local-tenant-b').get('/whoami')).body).toEqual({
+      accountId: 'tenant-b',
+      role: 'tenant',
+    });
+    expect((await api('local-operator').get('/whoami')).body).toEqual({
+      accountId: 'operator',
+      role: 'operator',
+    });
+    expect((await api('nope').get('/whoami')).status).toBe(401);
+  });
+
   it('answers 401 Unauthorized without a key or with an unknown one', async () => {
     for (const key of [undefined, 'nope', 'LOCAL-TENANT-A'])
       for (const [method, path] of [

@@ -122,6 +122,7 @@ describe('IAM roles against the calls each function makes', () => {
     await call('listAreas', k, {}, 200);
     await call('listRegions', k, {}, 200);
     await call('getOpenApi', k, {}, 200);
+    await call('whoami', k, {}, 200);
     await call('routeNotFound', k, { path: '/nowhere' }, 404);
 
     const cenId = (await call('createCen', k, { body: { name: 'iam' } }, 201)).body.cenId as string;
