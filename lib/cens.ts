@@ -1,7 +1,6 @@
 /** CEN instances and the networks attached to them (rule 10, and one CEN per network). */
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Principal } from './auth';
-import { conditionFailed, db, oldItem, TABLE, transact, translate } from './db/client';
+import { TABLE, transact } from './db/client';
 import { getItem, type Item, pick } from './db/items';
 import { keys } from './db/keys';
 import { listPage, type Page } from './db/list';
@@ -32,9 +31,13 @@ export async function createCen(p: Principal, input: { name: string; description
     networkCount: 0,
     packageCount: 0,
   };
-  await db
-    .send(new PutCommand({ TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }))
-    .catch(translate);
+  await transact(
+    [{ Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } }],
+    () => {
+      throw conflict('OperationFailed', 'The CEN could not be created; retry it.');
+    },
+    { result: toCen(item) },
+  );
   return toCen(item);
 }
 
@@ -57,26 +60,29 @@ export async function listCens(
 }
 
 export async function deleteCen(p: Principal, cenId: string): Promise<void> {
-  try {
-    await db.send(
-      new DeleteCommand({
-        TableName: TABLE,
-        Key: keys.cen(p.accountId, cenId),
-        // Rule 10: only a CEN with no attached network and no bound package.
-        ConditionExpression: 'attribute_exists(PK) AND networkCount = :zero AND packageCount = :zero',
-        ExpressionAttributeValues: { ':zero': 0 },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-  } catch (error) {
-    if (!conditionFailed(error)) translate(error);
-    const old = oldItem(error);
-    if (!old) throw notFound('Cen', cenId);
-    throw conflict(
-      'InvalidOperation.CenInUse',
-      `CEN ${cenId} still has ${old.networkCount} network(s) and ${old.packageCount} bandwidth package(s).`,
-    );
-  }
+  // A transaction even for one item: a lost reply that the SDK resends is then answered as the
+  // first attempt was, not as a 404 for the CEN that attempt deleted.
+  await transact(
+    [
+      {
+        Delete: {
+          TableName: TABLE,
+          Key: keys.cen(p.accountId, cenId),
+          // Rule 10: only a CEN with no attached network and no bound package.
+          ConditionExpression: 'attribute_exists(PK) AND networkCount = :zero AND packageCount = :zero',
+          ExpressionAttributeValues: { ':zero': 0 },
+        },
+      },
+    ],
+    ([reason]) => {
+      const old = reason?.item;
+      if (!old) throw notFound('Cen', cenId);
+      throw conflict(
+        'InvalidOperation.CenInUse',
+        `CEN ${cenId} still has ${old.networkCount} network(s) and ${old.packageCount} bandwidth package(s).`,
+      );
+    },
+  );
 }
 
 export async function attachNetwork(
@@ -121,6 +127,7 @@ export async function attachNetwork(
         `Network ${input.networkId} is already attached to CEN ${other}.`,
       );
     },
+    { result: toNetwork(item) },
   );
   return toNetwork(item);
 }

@@ -117,8 +117,8 @@ const busy = () =>
   new ApiError(503, 'ServiceUnavailable', 'The connection is changing too often; retry the request.');
 
 /** Run a transaction whose condition handler may ask for a re-read (RETRY). */
-function attempt(items: TransactItem[], onConditionFailed: (reasons: Reason[]) => never) {
-  return transact(items, onConditionFailed).then(
+function attempt(items: TransactItem[], onConditionFailed: (reasons: Reason[]) => never, result: unknown) {
+  return transact(items, onConditionFailed, { result }).then(
     () => 'done' as const,
     (error: unknown) => {
       if (error === RETRY) return 'retry' as const;
@@ -179,6 +179,8 @@ export async function createConnection(
       createdAt: now,
       updatedAt: now,
     };
+    // The transaction's condition sees the package Normal: the new connection is Active.
+    const result = toConnection(item, { businessStatus: 'Normal' });
     const outcome = await attempt(
       [
         {
@@ -211,9 +213,9 @@ export async function createConnection(
         if (old.businessStatus !== 'Normal') throw expired(packageId);
         throw exceeded(packageId, bw, old.remainingMbps);
       },
+      result,
     );
-    // The transaction's condition saw the package Normal: the new connection is Active.
-    if (outcome === 'done') return toConnection(item, { businessStatus: 'Normal' });
+    if (outcome === 'done') return result;
   }
   throw busy();
 }
@@ -272,6 +274,11 @@ export async function updateConnection(
     const grow = bandwidthMbps > before;
     const delta = Math.abs(bandwidthMbps - before);
     const now = nowIso();
+    // A growth commits only under `businessStatus = Normal`; a shrink may be on an expired package.
+    const result = toConnection(
+      { ...conn, bandwidthMbps, updatedAt: now },
+      grow ? { businessStatus: 'Normal' } : await getItem(packageKey(p, packageId)),
+    );
     const outcome = await attempt(
       [
         {
@@ -323,15 +330,9 @@ export async function updateConnection(
         if (old.businessStatus !== 'Normal') throw expired(packageId);
         throw exceeded(packageId, delta, old.remainingMbps);
       },
+      result,
     );
-    if (outcome === 'done') {
-      const updated = { ...conn, bandwidthMbps, updatedAt: now };
-      // A growth committed under `businessStatus = Normal`; a shrink may be on an expired package.
-      return toConnection(
-        updated,
-        grow ? { businessStatus: 'Normal' } : await getItem(packageKey(p, packageId)),
-      );
-    }
+    if (outcome === 'done') return result;
   }
   throw busy();
 }
@@ -376,6 +377,7 @@ export async function deleteConnection(p: Principal, cenId: string, connectionId
         }
         throw RETRY;
       },
+      undefined,
     );
     if (outcome === 'done') return;
   }

@@ -30,8 +30,24 @@ export const notFound = (resource: Resource, id: string) =>
 
 export const conflict = (code: string, message: string) => new ApiError(409, code, message);
 
-export const serviceUnavailable = (message = 'The service is temporarily unavailable; retry the request.') =>
-  new ApiError(503, 'ServiceUnavailable', message);
+/**
+ * A retryable 503. `unreachable` says the database could not be reached at all (as opposed to a
+ * busy item whose retries ran out): the expiry job stops on the first, and skips one package on
+ * the second (SPEC §4).
+ */
+export class ServiceUnavailable extends ApiError {
+  constructor(
+    message: string,
+    readonly unreachable = false,
+  ) {
+    super(503, 'ServiceUnavailable', message);
+  }
+}
+
+export const serviceUnavailable = (
+  message = 'The service is temporarily unavailable; retry the request.',
+  unreachable = false,
+) => new ServiceUnavailable(message, unreachable);
 
 function pascal(field: string): string {
   return field.charAt(0).toUpperCase() + field.slice(1);

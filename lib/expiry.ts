@@ -16,21 +16,29 @@
  *
  * It pages through the index and stops before the Lambda's deadline; what is left is still due
  * and the next run picks it up.
+ *
+ * Failures are isolated per package (SPEC §4): a package whose transition fails for any reason but
+ * an unreachable database (its data is strange, a bug, its item keeps changing) is logged with its
+ * id, counted in `failed` and skipped, and the run goes on with every other package and shard. No
+ * one package, however strange, holds back the expiry of any other account. An unreachable
+ * database fails the run: nothing else could be done either.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from './config';
 import { db, type Reason, TABLE, type TransactItem, transact, translate } from './db/client';
 import { getItem, type Item } from './db/items';
 import { keys } from './db/keys';
-import { ApiError } from './errors';
+import { ServiceUnavailable } from './errors';
 import { log } from './log';
 import { dueFields, orderPut, unbindItems } from './packages';
-import { addDays, addMonths } from './time';
+import { addDays, addMonths, instant } from './time';
 
 export interface ExpiryResult {
   expired: number;
   autoRenewed: number;
   released: number;
+  /** Due packages whose transition failed (logged with their ids); still due for the next run. */
+  failed: number;
   /** Items read from DynamoDB: due packages, plus the connections of the CENs of released ones. */
   itemsRead: number;
   /** False when the run stopped for its deadline with due packages left for the next run. */
@@ -60,7 +68,14 @@ export async function runExpiry(now: string, options: ExpiryOptions = {}): Promi
   const reserveMs = options.reserveMs ?? 3_000;
   const parallelism = options.parallelism ?? 8;
   const pageSize = options.pageSize ?? 100;
-  const result: ExpiryResult = { expired: 0, autoRenewed: 0, released: 0, itemsRead: 0, complete: true };
+  const result: ExpiryResult = {
+    expired: 0,
+    autoRenewed: 0,
+    released: 0,
+    failed: 0,
+    itemsRead: 0,
+    complete: true,
+  };
   const count = (outcome: Outcome) => {
     if (outcome !== 'skipped') result[outcome]++;
   };
@@ -108,15 +123,14 @@ export async function runExpiry(now: string, options: ExpiryOptions = {}): Promi
             count(outcome.outcome);
             result.itemsRead += outcome.itemsRead;
           } catch (error) {
-            // One package that keeps changing (503 after the retry budget) must not stop the
-            // run: it stays due and the next run takes it. A database that is down fails the
-            // next index query, and with it the run.
-            if (!(error instanceof ApiError && error.statusCode === 503)) throw error;
-            log.warn('expireSubscriptions: package left for the next run', {
+            if (error instanceof ServiceUnavailable && error.unreachable) throw error;
+            result.failed++;
+            log.error('expireSubscriptions: package skipped, its transition failed', {
               bandwidthPackageId: item.bandwidthPackageId,
-              reason: error.message,
+              accountId: item.accountId,
+              dueKey: item.DueSK,
+              error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
             });
-            result.complete = false;
           }
         });
         start = page.LastEvaluatedKey;
@@ -132,7 +146,7 @@ async function expireOrRenew(indexed: Item, now: string): Promise<{ outcome: Out
   let pkg: Item | undefined = indexed;
   let itemsRead = 0;
   for (let attempt = 0; attempt < ATTEMPTS && pkg; attempt++) {
-    if (pkg.businessStatus !== 'Normal' || String(pkg.expiresAt) > now)
+    if (pkg.businessStatus !== 'Normal' || instant(pkg.expiresAt) > instant(now))
       return { outcome: 'skipped', itemsRead };
     const done = pkg.autoRenew === true ? await autoRenew(pkg, now) : await expire(pkg, now);
     if (done) return { outcome: pkg.autoRenew === true ? 'autoRenewed' : 'expired', itemsRead };
@@ -175,10 +189,11 @@ function autoRenew(pkg: Item, now: string): Promise<boolean> {
   const accountId = String(pkg.accountId);
   const bandwidth = Number(pkg.bandwidthMbps);
   const months = Number(pkg.autoRenewPeriod);
+  if (!Number.isInteger(months) || months < 1) throw new Error(`autoRenewPeriod is ${pkg.autoRenewPeriod}`);
   const before = String(pkg.expiresAt);
   const orders: TransactItem[] = [];
   let after = before;
-  while (after <= now && orders.length < MAX_PERIODS_PER_WRITE) {
+  while (instant(after) <= instant(now) && orders.length < MAX_PERIODS_PER_WRITE) {
     const next = addMonths(after, months);
     orders.push(
       orderPut(accountId, id, {
@@ -235,7 +250,7 @@ async function release(
   let pkg: Item | undefined = indexed;
   let itemsRead = 0;
   for (let attempt = 0; attempt < ATTEMPTS && pkg; attempt++) {
-    if (pkg.businessStatus !== 'Expired' || String(pkg.expiredAt) > releaseBefore) {
+    if (pkg.businessStatus !== 'Expired' || instant(pkg.expiredAt) > instant(releaseBefore)) {
       return { outcome: 'skipped', itemsRead };
     }
     const connections = pkg.cenId ? await connectionsOf(pkg) : [];

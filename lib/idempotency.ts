@@ -4,15 +4,24 @@
  * requests with one key exactly one runs; the other gets 409 `OperationIsProcessing`, or, once
  * the first has finished, its response. A 5xx is not kept, so its retry runs again. Records
  * expire after 24 hours (DynamoDB TTL; the condition also treats an expired record as absent,
- * since TTL deletion lags). A lock left by a crashed invocation lapses after LOCK_MS.
+ * since TTL deletion lags).
+ *
+ * Exactly once: the record is completed in the same transaction as the request's write (see
+ * db/effect.ts), so a request whose write committed is never run again, however it ended. Each
+ * claim carries a random `lockToken`, and completing requires it: a lock left by a crashed
+ * invocation lapses after LOCK_MS and a repeat may take the record over, but then the first
+ * invocation, if it was only slow, can no longer commit (its completion's condition fails and its
+ * whole transaction with it), so still exactly one of them takes effect.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditionFailed, db, oldItem, TABLE, translate } from './db/client';
+import { conditionFailed, db, oldItem, TABLE, type TransactItem, translate } from './db/client';
+import type { Effect } from './db/effect';
 import { keys } from './db/keys';
 import { ApiError } from './errors';
 
-export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/;
+/** 1-64 printable ASCII characters, spaces included (HTTP trims them at the ends). */
+export const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,64}$/;
 const TTL_SECONDS = 24 * 60 * 60;
 const LOCK_MS = 30_000;
 
@@ -25,6 +34,8 @@ export interface Claim {
   accountId: string;
   key: string;
   fingerprint: string;
+  /** Set by `claim`: this invocation's hold on the record. */
+  lockToken?: string;
 }
 
 export function fingerprint(method: string, path: string, body: unknown): string {
@@ -50,6 +61,7 @@ const recordKey = (claim: Claim) =>
 /** Take the key, or return the response to replay. Throws 409 / 422 as the spec says. */
 export async function claim(c: Claim): Promise<StoredResponse | undefined> {
   const now = Date.now();
+  c.lockToken = randomUUID();
   try {
     await db.send(
       new PutCommand({
@@ -60,6 +72,7 @@ export async function claim(c: Claim): Promise<StoredResponse | undefined> {
           accountId: c.accountId,
           fingerprint: c.fingerprint,
           status: 'InProgress',
+          lockToken: c.lockToken,
           lockedUntil: now + LOCK_MS,
           ttl: Math.floor(now / 1000) + TTL_SECONDS,
         },
@@ -86,40 +99,66 @@ export async function claim(c: Claim): Promise<StoredResponse | undefined> {
       );
     }
     if (old.status === 'Completed') return old.response as StoredResponse;
-    throw new ApiError(
-      409,
-      'OperationFailed.OperationIsProcessing',
-      'A request with this Idempotency-Key is still being processed.',
-    );
+    throw processing();
   }
 }
 
-/** Keep the response of a finished request (2xx to 4xx) for replays. */
-export async function complete(c: Claim, response: StoredResponse): Promise<void> {
-  await db
-    .send(
-      new UpdateCommand({
-        TableName: TABLE,
-        Key: recordKey(c),
-        UpdateExpression: 'SET #status = :completed, #response = :response REMOVE lockedUntil',
-        ConditionExpression: 'fingerprint = :fp',
-        ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
-        ExpressionAttributeValues: { ':completed': 'Completed', ':response': response, ':fp': c.fingerprint },
-      }),
-    )
-    .catch(translate);
+const processing = () =>
+  new ApiError(
+    409,
+    'OperationFailed.OperationIsProcessing',
+    'A request with this Idempotency-Key is still being processed.',
+  );
+
+/** The update that completes the record with a response, only while this claim still holds it. */
+function completionUpdate(c: Claim, response: StoredResponse) {
+  return {
+    TableName: TABLE,
+    Key: recordKey(c),
+    UpdateExpression: 'SET #status = :completed, #response = :response REMOVE lockedUntil, lockToken',
+    ConditionExpression: '#status = :inProgress AND lockToken = :token',
+    ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
+    ExpressionAttributeValues: {
+      ':completed': 'Completed',
+      ':inProgress': 'InProgress',
+      ':response': response,
+      ':token': c.lockToken,
+    },
+  };
 }
 
-/** Forget the key after a 5xx, so that the client's retry runs again. */
+/**
+ * The effect scope of a claimed request (db/effect.ts): its terminal write completes the record
+ * with `render(result)`, the response the request is about to send.
+ */
+export function effectOf(c: Claim, render: (result: unknown) => StoredResponse): Effect {
+  return {
+    committed: false,
+    completion: (result): TransactItem => ({ Update: completionUpdate(c, render(result)) }),
+    lost: processing,
+  };
+}
+
+/**
+ * Keep the response of a finished request whose outcome wrote nothing (a 4xx) or whose write did
+ * not carry the completion, for replays.
+ */
+export async function complete(c: Claim, response: StoredResponse): Promise<void> {
+  await db.send(new UpdateCommand(completionUpdate(c, response))).catch((error: unknown) => {
+    if (!conditionFailed(error)) translate(error);
+  });
+}
+
+/** Forget the key after a 5xx, so that the client's retry runs again (unless its write committed). */
 export async function release(c: Claim): Promise<void> {
   await db
     .send(
       new DeleteCommand({
         TableName: TABLE,
         Key: recordKey(c),
-        ConditionExpression: '#status = :inProgress AND fingerprint = :fp',
+        ConditionExpression: '#status = :inProgress AND lockToken = :token',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':inProgress': 'InProgress', ':fp': c.fingerprint },
+        ExpressionAttributeValues: { ':inProgress': 'InProgress', ':token': c.lockToken },
       }),
     )
     .catch(() => undefined); // the lock lapses by itself if this fails too

@@ -1,30 +1,15 @@
-/**
- * Bandwidth packages: purchase, read, bind and unbind (rules 2 and 5), upgrade and downgrade
- * (rule 6), renewal (rule 7), orders, and the refusal of direct deletion (rule 9).
- *
- * The package item carries its own bandwidth accounting: `allocatedMbps + remainingMbps =
- * bandwidthMbps` always, both moved in the same update. The sum rule (rule 1) is then a condition
- * on one attribute, `remainingMbps >= :delta`, that every change which takes bandwidth from the
- * package states inside DynamoDB: a new or larger connection, and a downgrade. `connectionCount`
- * guards unbind and deletion the same way.
- *
- * Where an operation depends on a value that can change (the bandwidth before a downgrade, the
- * expiry before a renewal), the write is conditioned on the value it read and retried on a
- * mismatch: optimistic concurrency, never read-check-write.
- */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Principal } from './auth';
 import { type AreaId, geographicSpanId, isCrossBorder } from './catalogue';
 import { requireCen } from './cens';
 import { config } from './config';
-import { conditionFailed, db, type Reason, TABLE, type TransactItem, transact, translate } from './db/client';
+import { type Reason, TABLE, type TransactItem, transact } from './db/client';
 import { getItem, type Item, pick } from './db/items';
 import { keys, shardOf } from './db/keys';
 import { listPage, type Page } from './db/list';
 import { ApiError, conflict, notFound } from './errors';
 import { ID_PATTERNS, newId } from './ids';
 import type { BandwidthPackage, Order } from './schemas';
-import { addMonths, nowIso } from './time';
+import { addMonths, HORIZON_MONTHS, nowIso, withinHorizon } from './time';
 
 const PACKAGE_FIELDS = [
   'bandwidthPackageId',
@@ -251,11 +236,15 @@ export async function purchase(p: Principal, input: PurchaseInput): Promise<Band
   ];
   if (input.cenId) items.push(...bindItems(p.accountId, id, spanId, input.cenId));
   const cenId = input.cenId;
-  await transact(items, ([, , binding, cen]) => {
-    if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId ?? '');
-    if (binding?.code === 'ConditionalCheckFailed') throw spanTaken(cenId ?? '', spanId, binding.item);
-    throw conflict('OperationFailed', 'The purchase could not be completed; retry it.');
-  });
+  await transact(
+    items,
+    ([, , binding, cen]) => {
+      if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId ?? '');
+      if (binding?.code === 'ConditionalCheckFailed') throw spanTaken(cenId ?? '', spanId, binding.item);
+      throw conflict('OperationFailed', 'The purchase could not be completed; retry it.');
+    },
+    { result: toPackage(item) },
+  );
   return toPackage(item);
 }
 
@@ -311,6 +300,7 @@ export async function updatePackage(
   id: string,
   input: { name?: string; description?: string },
 ): Promise<BandwidthPackage> {
+  const pkg = await requirePackage(p, id);
   const sets: string[] = [];
   const values: Record<string, unknown> = {};
   const names: Record<string, string> = {};
@@ -320,23 +310,26 @@ export async function updatePackage(
     names[`#${field}`] = field;
     values[`:${field}`] = input[field];
   }
-  try {
-    const out = await db.send(
-      new UpdateCommand({
-        TableName: TABLE,
-        Key: keys.bandwidthPackage(p.accountId, id),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return toPackage(out.Attributes!);
-  } catch (error) {
-    if (conditionFailed(error)) throw notFound('BandwidthPackage', id);
-    translate(error);
-  }
+  const result = toPackage({ ...pkg, ...input });
+  await transact(
+    [
+      {
+        Update: {
+          TableName: TABLE,
+          Key: keys.bandwidthPackage(p.accountId, id),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+    ],
+    () => {
+      throw notFound('BandwidthPackage', id);
+    },
+    { result },
+  );
+  return result;
 }
 
 export async function deletePackage(p: Principal, id: string): Promise<never> {
@@ -392,8 +385,10 @@ export async function bind(p: Principal, id: string, cenId: string): Promise<Ban
       }
       throw spanTaken(cenId, spanId, binding?.item);
     },
+    { result: toPackage({ ...pkg, status: 'InUse', cenId }) },
   );
-  return toPackage(await requirePackage(p, id));
+  // The condition held the status; the rest is the package as read, with this change.
+  return toPackage({ ...pkg, status: 'InUse', cenId });
 }
 
 export async function unbind(p: Principal, id: string, cenId: string): Promise<BandwidthPackage> {
@@ -426,8 +421,9 @@ export async function unbind(p: Principal, id: string, cenId: string): Promise<B
       if (old && Number(old.connectionCount) > 0) throw connectionsLeft(id, Number(old.connectionCount));
       throw conflict('OperationFailed', 'The package changed during the request; retry it.');
     },
+    { result: toPackage({ ...pkg, status: 'Idle', cenId: null }) },
   );
-  return toPackage(await requirePackage(p, id));
+  return toPackage({ ...pkg, status: 'Idle', cenId: null });
 }
 
 const notBoundTo = (id: string, cenId: string) =>
@@ -461,6 +457,12 @@ export async function changeBandwidth(
     }
     const delta = Math.abs(bandwidthMbps - before);
     const now = nowIso();
+    // Exact in what the condition holds (the bandwidth, the expiry); the allocation as read.
+    const result = toPackage({
+      ...pkg,
+      bandwidthMbps,
+      remainingMbps: Number(pkg.remainingMbps) + (bandwidthMbps - before),
+    });
     const outcome = await transact(
       [
         {
@@ -505,6 +507,7 @@ export async function changeBandwidth(
           `Package ${id} has ${old.allocatedMbps} Mbps allocated to region connections; it cannot go down to ${bandwidthMbps} Mbps.`,
         );
       },
+      { result },
     ).then(
       () => 'done' as const,
       (error) => {
@@ -512,7 +515,7 @@ export async function changeBandwidth(
         throw error;
       },
     );
-    if (outcome === 'done') return toPackage(await requirePackage(p, id));
+    if (outcome === 'done') return result;
   }
   throw busy();
 }
@@ -532,6 +535,9 @@ export async function renew(
     const before = String(pkg.expiresAt);
     // Rule 7: from the current expiry while Normal; from now when Expired, which revives it.
     const after = addMonths(wasExpired ? now : before, add);
+    // Rule 11: never more than 60 calendar months ahead of the request.
+    if (!withinHorizon(after, now)) throw beyondHorizon(id, after, now);
+    const result = toPackage({ ...pkg, expiresAt: after, businessStatus: 'Normal', expiredAt: null });
     const update = wasExpired
       ? {
           UpdateExpression:
@@ -583,6 +589,7 @@ export async function renew(
         if (!reason?.item) throw notFound('BandwidthPackage', id);
         throw RETRY;
       },
+      { result },
     ).then(
       () => 'done' as const,
       (error) => {
@@ -590,10 +597,16 @@ export async function renew(
         throw error;
       },
     );
-    if (outcome === 'done') return toPackage(await requirePackage(p, id));
+    if (outcome === 'done') return result;
   }
   throw busy();
 }
+
+const beyondHorizon = (id: string, after: string, now: string) =>
+  conflict(
+    'InvalidOperation.RenewalLimitExceeded',
+    `Renewing package ${id} would set its expiry to ${after}, more than ${HORIZON_MONTHS} months after ${now}.`,
+  );
 
 /** Internal signal: the condition failed because a concurrent change won; re-read and retry. */
 const RETRY = Symbol('retry');

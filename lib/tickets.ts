@@ -16,18 +16,8 @@
  *   package's orders are other items and stay;
  * - reject: one conditional update, `status = Open`.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Principal } from './auth';
-import {
-  conditionFailed,
-  db,
-  oldItem,
-  type Reason,
-  TABLE,
-  type TransactItem,
-  transact,
-  translate,
-} from './db/client';
+import { type Reason, TABLE, type TransactItem, transact } from './db/client';
 import { getItem, type Item, pick } from './db/items';
 import { keys } from './db/keys';
 import { listPage, type Page } from './db/list';
@@ -104,6 +94,7 @@ export async function createTicket(
       if (pkg?.code === 'ConditionalCheckFailed') throw notFound('BandwidthPackage', packageId);
       throw conflict('OperationFailed', 'The ticket could not be created; retry it.');
     },
+    { result: toTicket(item) },
   );
   return toTicket(item);
 }
@@ -161,6 +152,7 @@ export async function approveTicket(p: Principal, ticketId: string): Promise<Tic
     },
   });
 
+  const deleted = toTicket({ ...ticket, status: 'Completed', resolution: RESOLUTION.deleted, resolvedAt });
   const outcome = await transact(
     [
       { Update: closeTicket(RESOLUTION.deleted) },
@@ -189,6 +181,7 @@ export async function approveTicket(p: Principal, ticketId: string): Promise<Tic
         `Package ${packageId} is bound to CEN ${old.cenId}; it must be unbound before it can be deleted.`,
       );
     },
+    { result: deleted },
   ).then(
     () => 'deleted' as const,
     (error: unknown) => {
@@ -196,18 +189,24 @@ export async function approveTicket(p: Principal, ticketId: string): Promise<Tic
       throw error;
     },
   );
-  if (outcome === 'deleted')
-    return toTicket({ ...ticket, status: 'Completed', resolution: RESOLUTION.deleted, resolvedAt });
+  if (outcome === 'deleted') return deleted;
 
   // The package no longer exists (another ticket's approval, or the expiry job released it): what
   // the ticket asked for already holds, so it completes rather than waiting in the queue forever.
-  return toTicket(await resolve(ticketId, closeTicket(RESOLUTION.alreadyGone)));
+  return resolve(
+    ticketId,
+    closeTicket(RESOLUTION.alreadyGone),
+    toTicket({ ...ticket, status: 'Completed', resolution: RESOLUTION.alreadyGone, resolvedAt }),
+  );
 }
 
 export async function rejectTicket(p: Principal, ticketId: string, reason?: string): Promise<Ticket> {
-  await requireTicket(p, ticketId);
-  return toTicket(
-    await resolve(ticketId, {
+  const ticket = await requireTicket(p, ticketId);
+  const resolvedAt = nowIso();
+  const resolution = reason ?? RESOLUTION.rejected;
+  return resolve(
+    ticketId,
+    {
       TableName: TABLE,
       Key: keys.ticket(ticketId),
       UpdateExpression:
@@ -218,31 +217,29 @@ export async function rejectTicket(p: Principal, ticketId: string, reason?: stri
       ExpressionAttributeValues: {
         ':rejected': 'Rejected',
         ':open': 'Open',
-        ':resolution': reason ?? RESOLUTION.rejected,
-        ':at': nowIso(),
+        ':resolution': resolution,
+        ':at': resolvedAt,
         ':by': p.accountId,
       },
-    }),
+    },
+    toTicket({ ...ticket, status: 'Rejected', resolution, resolvedAt }),
   );
 }
 
-/** One conditional update of a ticket's resolution; the new item, or the domain error. */
-async function resolve(ticketId: string, update: UpdateInput): Promise<Item> {
-  try {
-    const out = await db.send(
-      new UpdateCommand({
-        ...update,
-        ReturnValues: 'ALL_NEW',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    return out.Attributes!;
-  } catch (error) {
-    if (!conditionFailed(error)) translate(error);
-    const old = oldItem(error);
-    if (!old) throw notFound('Ticket', ticketId);
-    throw ticketStatus(ticketId, old.status);
-  }
+/**
+ * One conditional update of a ticket's resolution (a transaction, so that a lost reply is not
+ * taken for a ticket resolved by someone else); the ticket as resolved, or the domain error.
+ */
+async function resolve(ticketId: string, update: UpdateInput, resolved: Ticket): Promise<Ticket> {
+  await transact(
+    [{ Update: update }],
+    ([reason]) => {
+      if (!reason?.item) throw notFound('Ticket', ticketId);
+      throw ticketStatus(ticketId, reason.item.status);
+    },
+    { result: resolved },
+  );
+  return resolved;
 }
 
 /** An `Update` of a transaction; also sent alone by `resolve`. */

@@ -23,3 +23,21 @@ export function addDays(iso: string, days: number): string {
 }
 
 export const nowIso = () => new Date().toISOString();
+
+/**
+ * Times are instants: stored and returned as `YYYY-MM-DDTHH:mm:ss.sssZ`, but compared only after
+ * parsing, never as strings (a string compare puts `+010042-…` before `2027-…`). An unparseable
+ * time is a bug in the data, reported as such.
+ */
+export function instant(iso: unknown): number {
+  const ms = typeof iso === 'string' ? Date.parse(iso) : Number.NaN;
+  if (Number.isNaN(ms)) throw new Error(`not a time: ${JSON.stringify(iso)}`);
+  return ms;
+}
+
+/** Rule 11: no renewal puts `expiresAt` more than this many calendar months after the request. */
+export const HORIZON_MONTHS = 60;
+
+/** Is `expiresAt` within the subscription horizon of a request made at `now`? (Exactly 60 months is.) */
+export const withinHorizon = (expiresAt: string, now: string) =>
+  instant(expiresAt) <= instant(addMonths(now, HORIZON_MONTHS));

@@ -14,6 +14,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { config } from '../config';
 import { ApiError, serviceUnavailable } from '../errors';
+import { currentEffect } from './effect';
 
 export const TABLE = config.tableName;
 
@@ -65,6 +66,15 @@ const NETWORK_ERRORS = new Set([
   'ENOTFOUND',
 ]);
 
+/** Could the database not be reached at all (no answer), as opposed to answering "busy"? */
+function isUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: string }).code;
+  if ((code && NETWORK_ERRORS.has(code)) || error.name === 'TimeoutError') return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isUnreachable(cause);
+}
+
 /** Is this an error of the database being unreachable, overloaded or busy (a 503, not a bug)? */
 export function isUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -80,7 +90,7 @@ export function isUnavailable(error: unknown): boolean {
 /** Translate an SDK failure that no caller interpreted into a domain error. */
 export function translate(error: unknown): never {
   if (error instanceof ApiError) throw error;
-  if (isUnavailable(error)) throw serviceUnavailable();
+  if (isUnavailable(error)) throw serviceUnavailable(undefined, isUnreachable(error));
   throw error;
 }
 
@@ -97,30 +107,41 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * `TransactWriteItems` with every condition failure returning its old item. A cancellation
- * caused only by `TransactionConflict` (real DynamoDB cancels concurrent transactions touching
- * the same item) is retried with full-jitter backoff; when the budget runs out the caller gets a
- * retryable 503 and nothing was written. A cancellation with a failed condition goes to
- * `onConditionFailed`, which must throw the domain error that the reasons describe.
+ * `TransactWriteItems` with every condition failure returning its old item. Every write of the
+ * domain goes through here, even a single item, for two reasons:
+ * - a lost reply: the SDK resends a transaction with the same `ClientRequestToken` (it fills one
+ *   in per call), and DynamoDB answers the repeat of a committed transaction with success instead
+ *   of applying it again or failing its conditions against its own first attempt; so a write the
+ *   SDK retried reports the outcome of the attempt that took effect (SPEC §3 "Exactly once");
+ * - a keyed request: when `result` is given (the answer of the request whose effect this write
+ *   is) and the request carries an idempotency key, the completion of its record joins the
+ *   transaction (see effect.ts).
+ *
+ * A cancellation caused only by `TransactionConflict` (real DynamoDB cancels concurrent
+ * transactions touching the same item) is retried with full-jitter backoff; when the budget runs
+ * out the caller gets a retryable 503 and nothing was written. A cancellation with a failed
+ * condition goes to `onConditionFailed`, which must throw the domain error that the reasons
+ * describe (the reasons of the caller's own items, in the caller's order).
  */
 export async function transact(
   items: TransactItem[],
   onConditionFailed: (reasons: Reason[]) => never,
-  options: { clientRequestToken?: string } = {},
+  options: { result?: unknown } = {},
 ): Promise<void> {
+  const effect = options.result === undefined ? undefined : currentEffect();
+  const completes = effect !== undefined && !effect.committed;
   const transactItems = items.map(withAllOld);
+  if (completes) transactItems.push(effect.completion(options.result));
   for (let attempt = 1; ; attempt++) {
     try {
-      await db.send(
-        new TransactWriteCommand({
-          TransactItems: transactItems,
-          ClientRequestToken: options.clientRequestToken,
-        }),
-      );
+      await db.send(new TransactWriteCommand({ TransactItems: transactItems }));
+      if (completes) effect.committed = true;
       return;
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (reasons === undefined) translate(error);
+      // The request's record is no longer ours (its lock lapsed and a repeat took it over).
+      if (completes && reasons[items.length]?.code === 'ConditionalCheckFailed') throw effect.lost();
       if (reasons.some((r) => r.code === 'ConditionalCheckFailed')) onConditionFailed(reasons);
       // Conflicts with another transaction, and throttling of one of the items, are transient.
       if (!reasons.some((r) => r.code && RETRYABLE_REASONS.has(r.code))) translate(error);

@@ -13,6 +13,8 @@
  * the package and its orders, so that orders outlive the package. See docs/data-model.md.
  */
 
+import { instant } from '../time';
+
 export type Key = { PK: string; SK: string };
 
 const acct = (accountId: string) => `ACCT#${accountId}`;
@@ -73,14 +75,23 @@ export const keys = {
   /**
    * DueIndex (sparse): a package is in it while a transition is due some day. `DuePK` spreads
    * packages over a few shards so that no index partition runs hot; `DueSK` starts with the kind
-   * of transition and the time it falls due, so the job reads exactly the due ones with a range
+   * of transition and the instant it falls due, so the job reads exactly the due ones with a range
    * condition. `E#<expiresAt>` for a Normal package (expiry or auto-renewal), `R#<expiredAt>` for
    * an Expired one (release, once the grace period, which stays configurable, has passed).
+   *
+   * The instant is written as zero-padded epoch milliseconds, not as the ISO string: DynamoDB
+   * compares sort keys as strings, and only a fixed-width number makes that comparison the order
+   * of instants for every year (ISO strings of years past 9999 are `+010042-…`, which sorts first).
    */
   dueShard: (shard: number) => `DUE#${shard}`,
-  dueExpiry: (expiresAt: string, packageId: string) => `E#${expiresAt}#${packageId}`,
-  dueRelease: (expiredAt: string, packageId: string) => `R#${expiredAt}#${packageId}`,
+  dueExpiry: (expiresAt: string, packageId: string) => `E#${dueInstant(expiresAt)}#${packageId}`,
+  dueRelease: (expiredAt: string, packageId: string) => `R#${dueInstant(expiredAt)}#${packageId}`,
 };
+
+/** An instant as 16 zero-padded digits of epoch milliseconds (every valid JavaScript date fits). */
+function dueInstant(iso: string): string {
+  return String(Math.max(0, instant(iso))).padStart(16, '0');
+}
 
 /** A stable shard for an id (FNV-1a), so a package stays in one shard all its life. */
 export function shardOf(id: string, shards: number): number {

@@ -11,11 +11,13 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { authenticate, type Principal } from '../auth';
+import { type Effect, withEffect } from '../db/effect';
 import { ApiError, forbidden, invalidParameter, notFound } from '../errors';
 import {
   type Claim,
   claim,
   complete,
+  effectOf,
   fingerprint,
   IDEMPOTENCY_KEY,
   release,
@@ -49,6 +51,8 @@ interface State {
   query?: unknown;
   params?: Record<string, string>;
   claim?: Claim;
+  /** The claimed request's effect scope: its write completes the record (db/effect.ts). */
+  effect?: Effect;
   replay?: StoredResponse;
 }
 
@@ -194,22 +198,22 @@ const idempotent = (route: Route): MiddlewareObj<Event, Result> => ({
       fingerprint: fingerprint(route.method, request.event.rawPath, s.body),
     };
     s.replay = await claim(c);
-    if (!s.replay) s.claim = c;
+    if (s.replay) return;
+    s.claim = c;
+    s.effect = effectOf(c, (result) => ({ statusCode: route.status, body: JSON.stringify(result) }));
   },
   after: async (request) => {
     const s = state(request.context);
-    if (s.claim && request.response) {
-      // The operation has taken effect: answer it even if keeping the response fails. The record
-      // then stays locked until it lapses, and a repeat meanwhile gets 409, never a second run.
-      await complete(s.claim, { statusCode: request.response.statusCode, body: request.response.body }).catch(
-        (error: unknown) =>
-          log.warn('idempotency record not completed', { requestId: s.requestId, error: String(error) }),
-      );
-    }
+    // The write already completed the record with this very response, in its own transaction.
+    if (!s.claim || s.effect?.committed || !request.response) return;
+    await complete(s.claim, { statusCode: request.response.statusCode, body: request.response.body }).catch(
+      (error: unknown) =>
+        log.warn('idempotency record not completed', { requestId: s.requestId, error: String(error) }),
+    );
   },
   onError: async (request) => {
     const s = state(request.context);
-    if (!s.claim) return;
+    if (!s.claim || s.effect?.committed) return;
     const response = errorResponse(request.error, s.requestId);
     if (response.statusCode >= 500) await release(s.claim);
     else
@@ -240,13 +244,15 @@ export function api<B extends z.ZodType, Q extends z.ZodType>(
         body: s.replay.body,
       };
     }
-    const result = await operation({
-      principal: s.principal!,
-      body: s.body as z.output<B>,
-      query: s.query as z.output<Q>,
-      params: s.params!,
-      requestId: s.requestId,
-    });
+    const run = async () =>
+      operation({
+        principal: s.principal!,
+        body: s.body as z.output<B>,
+        query: s.query as z.output<Q>,
+        params: s.params!,
+        requestId: s.requestId,
+      });
+    const result = s.effect ? await withEffect(s.effect, run) : await run();
     return json(route.status, route.status === 204 ? undefined : result, s.requestId);
   });
   handler.use(frame(route)).use(authenticated(route)).use(parsed(route));
