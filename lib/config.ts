@@ -4,7 +4,7 @@
  */
 
 function str(name: string, fallback?: string): string {
-  const value = process.env[name] ?? fallback;
+  const value = process.env[name] || fallback;
   if (value === undefined || value === '') throw new Error(`configuration: ${name} is required`);
   return value;
 }
@@ -28,6 +28,8 @@ export interface Config {
   /** Shards of the due-time index; see docs/data-model.md. */
   dueShards: number;
   apiKeyCacheSeconds: number;
+  /** The HMAC key of pagination tokens (db/pagination.ts): required on AWS, a fixed one locally. */
+  paginationSecret: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -36,13 +38,20 @@ function load(): Config {
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new Error(`configuration: LOG_LEVEL must be debug, info, warn or error, got ${logLevel}`);
   }
+  const dynamodbEndpoint = process.env.DYNAMODB_ENDPOINT || undefined;
   return {
     tableName: str('TABLE_NAME', 'cen-bandwidth-dev'),
-    dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT || undefined,
+    dynamodbEndpoint,
     region: str('AWS_REGION', 'us-east-1'),
     gracePeriodDays: int('GRACE_PERIOD_DAYS', 15, 0, 3650),
     dueShards: int('DUE_SHARDS', 4, 1, 64),
     apiKeyCacheSeconds: int('API_KEY_CACHE_SECONDS', 60, 0, 3600),
+    // Locally the tokens only need to be tamper-evident to the API's own users; on AWS a secret
+    // that nobody else knows makes them unforgeable (docs/deploy.md: PAGINATION_SECRET).
+    paginationSecret: str(
+      'PAGINATION_SECRET',
+      dynamodbEndpoint ? 'cen-bandwidth-local-pagination-key' : undefined,
+    ),
     logLevel: logLevel as Config['logLevel'],
   };
 }

@@ -1,12 +1,19 @@
 /**
  * One paginated `Query`, the only read shape of every list endpoint. With a filter, DynamoDB
- * applies `Limit` before filtering, so this keeps reading until it has `limit` matches (or the
- * partition ends) and returns a token built from the last item it returns: no empty pages with a
- * token, no item skipped or repeated.
+ * applies `Limit` before filtering, so this keeps reading until it has `limit` matches, the
+ * partition ends, or it has made MAX_QUERIES calls: every request reads a bounded number of items,
+ * however few of them match (a filtered list over 20,000 packages reads at most 100 items per
+ * request). The token is built from the last item returned, or, when the read budget ran out
+ * first, from where the reading stopped: then a page may hold fewer than `limit` items (even none)
+ * and still have a `nextToken`. No item is skipped or repeated.
  */
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { db, TABLE, translate } from './client';
 import { decodeToken, encodeToken, type StartKey } from './pagination';
+
+/** Query calls per request, and items per call when filtering: at most 100 items read. */
+const MAX_QUERIES = 2;
+const FILTERED_PAGE = 50;
 
 export interface ListQuery {
   index?: 'GSI1' | 'GSI2';
@@ -28,7 +35,9 @@ export async function listPage(query: ListQuery): Promise<Page<Record<string, un
   const pkAttr = query.index ? `${query.index}PK` : 'PK';
   const skAttr = query.index ? `${query.index}SK` : 'SK';
   const keyAttrs = query.index ? ['PK', 'SK', pkAttr, skAttr] : ['PK', 'SK'];
-  let startKey = decodeToken(query.nextToken, { attr: pkAttr, value: query.partition, keys: keyAttrs });
+  const { limit: _limit, nextToken: _token, ...selection } = query;
+  const scope = { ...selection, equals: definedOnly(query.equals) };
+  let startKey = decodeToken(scope, query.nextToken, keyAttrs);
 
   const names: Record<string, string> = { '#pk': pkAttr };
   const values: Record<string, unknown> = { ':pk': query.partition };
@@ -48,7 +57,9 @@ export async function listPage(query: ListQuery): Promise<Page<Record<string, un
 
   const items: Record<string, unknown>[] = [];
   let more = true;
-  while (items.length < query.limit && more) {
+  let queries = 0;
+  while (items.length < query.limit && more && queries < MAX_QUERIES) {
+    queries++;
     const input: QueryCommandInput = {
       TableName: TABLE,
       IndexName: query.index,
@@ -58,7 +69,7 @@ export async function listPage(query: ListQuery): Promise<Page<Record<string, un
       ExpressionAttributeValues: values,
       ExclusiveStartKey: startKey,
       // One extra item tells us whether another page exists without a second round trip.
-      Limit: filters.length ? Math.max(query.limit, 25) : query.limit - items.length + 1,
+      Limit: filters.length ? Math.max(query.limit + 1, FILTERED_PAGE) : query.limit - items.length + 1,
       ConsistentRead: query.index ? undefined : true,
     };
     const out = await db.send(new QueryCommand(input)).catch(translate);
@@ -68,8 +79,16 @@ export async function listPage(query: ListQuery): Promise<Page<Record<string, un
   }
 
   if (items.length <= query.limit && !more) return { items };
+  if (items.length < query.limit) {
+    // The read budget ran out before `limit` matches: go on from where the reading stopped.
+    return { items, nextToken: encodeToken(scope, startKey as StartKey) };
+  }
   const page = items.slice(0, query.limit);
   const last = page[page.length - 1]!;
   const token = Object.fromEntries(keyAttrs.map((k) => [k, String(last[k])]));
-  return { items: page, nextToken: encodeToken(token) };
+  return { items: page, nextToken: encodeToken(scope, token) };
+}
+
+function definedOnly(values: Record<string, string | undefined> | undefined) {
+  return Object.fromEntries(Object.entries(values ?? {}).filter(([, v]) => v !== undefined));
 }

@@ -42,21 +42,38 @@ describe('addMonths', () => {
 });
 
 describe('pagination tokens', () => {
-  const expected = { attr: 'GSI1PK', value: 'ACCT#a#CENS', keys: ['PK', 'SK', 'GSI1PK', 'GSI1SK'] };
+  const attrs = ['PK', 'SK', 'GSI1PK', 'GSI1SK'];
+  const scope = { index: 'GSI1', partition: 'ACCT#a#CENS', equals: {} };
+  const key = { PK: 'p', SK: 's', GSI1PK: 'ACCT#a#CENS', GSI1SK: 'x' };
 
-  it('round-trips a start key', () => {
-    const key = { PK: 'p', SK: 's', GSI1PK: 'ACCT#a#CENS', GSI1SK: 'x' };
-    expect(decodeToken(encodeToken(key), expected)).toEqual(key);
+  it('round-trips a start key for the list that issued it', () => {
+    expect(decodeToken(scope, encodeToken(scope, key), attrs)).toEqual(key);
   });
 
-  it("refuses a token for another account's partition", () => {
-    const forged = encodeToken({ PK: 'p', SK: 's', GSI1PK: 'ACCT#b#CENS', GSI1SK: 'x' });
-    expect(() => decodeToken(forged, expected)).toThrow(/nextToken/);
+  it('refuses a token of another list, filter or account', () => {
+    const token = encodeToken(scope, key);
+    for (const other of [
+      { ...scope, partition: 'ACCT#b#CENS' },
+      { ...scope, index: 'GSI2' },
+      { ...scope, equals: { status: 'Idle' } },
+    ])
+      expect(() => decodeToken(other, token, attrs)).toThrow(/nextToken/);
   });
 
-  it('refuses garbage', () => {
-    expect(() => decodeToken('%%%not-base64', expected)).toThrow(/nextToken/);
-    expect(() => decodeToken(encodeToken({ PK: 'p' }), expected)).toThrow(/nextToken/);
+  it('refuses an edited, truncated or forged token, and garbage', () => {
+    const token = encodeToken(scope, key);
+    const [payload, signature] = token.split('.') as [string, string];
+    const edited = Buffer.from(JSON.stringify({ ...key, GSI1SK: '' })).toString('base64url');
+    for (const bad of [
+      `${edited}.${signature}`,
+      token.slice(0, -1),
+      payload,
+      `${payload}.`,
+      `${payload}.${signature}.x`,
+      '%%%not-base64',
+      'x'.repeat(5000),
+    ])
+      expect(() => decodeToken(scope, bad, attrs), bad.slice(0, 40)).toThrow(/nextToken/);
   });
 });
 
