@@ -112,3 +112,62 @@ export function injectThrottling(
     throw failure;
   });
 }
+
+/**
+ * Faults AFTER a commit, which no database produces on demand: the next `count` TransactWriteItems
+ * that `match` reach DynamoDB Local and commit, and then
+ * - `crash`: the call fails as if the reply never came back and the SDK gave up (a 503 on the
+ *   service's path; outside the SDK's retries, so nothing resends it): the client sees an error
+ *   for a write that took effect, and retries;
+ * - `lostReply`: the reply is lost once inside the SDK's retry loop (a connection reset), so the
+ *   SDK resends the same request, with the same ClientRequestToken.
+ */
+export function injectAfterCommit(
+  count: number,
+  kind: 'crash' | 'lostReply',
+  match: (input: { TransactItems?: Record<string, { Key?: Record<string, unknown> }>[] }) => boolean = () =>
+    true,
+): Injection {
+  const name = `injectAfterCommit-${++serial}`;
+  let injected = 0;
+  let passed = 0;
+  raw.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Parameters<typeof match>[0];
+      if (context.commandName !== 'TransactWriteItemsCommand' || injected >= count || !match(input)) {
+        passed++;
+        return next(args);
+      }
+      const out = await next(args);
+      injected++;
+      const failure = new Error(kind === 'crash' ? 'The reply was lost after the commit.' : 'socket hang up');
+      Object.assign(
+        failure,
+        kind === 'crash' ? { $metadata: { httpStatusCode: 503 } } : { code: 'ECONNRESET' },
+      );
+      failure.name = kind === 'crash' ? 'ServiceUnavailable' : 'Error';
+      void out;
+      throw failure;
+    },
+    { step: kind === 'crash' ? 'initialize' : ('deserialize' as 'initialize'), name },
+  );
+  return {
+    get injected() {
+      return injected;
+    },
+    get passed() {
+      return passed;
+    },
+    remove: () => {
+      raw.middlewareStack.remove(name);
+    },
+  };
+}
+
+/** Does this transaction complete an idempotency record (the write of a keyed request)? */
+export const completesKeyedRequest = (input: {
+  TransactItems?: Record<string, { Key?: Record<string, unknown> }>[];
+}) =>
+  (input.TransactItems ?? []).some((item) =>
+    Object.values(item).some((part) => String(part.Key?.PK ?? '').includes('#IDEM#')),
+  );
