@@ -514,3 +514,51 @@ describe('bad input on the package endpoints changes nothing', () => {
     expect(await accountItems(other.accountId)).toEqual(otherBefore);
   });
 });
+
+describe('the subscription horizon (rule 11)', () => {
+  it('renews up to exactly 60 months ahead and refuses one month more, changing nothing', async () => {
+    const t = await newTenant();
+    const c = api(t.apiKey);
+    const pkg = (await c.post(P, { areaA: 'China', areaB: 'Europe', bandwidthMbps: 5 })).body;
+    const id = pkg.bandwidthPackageId as string;
+    // 1 month bought, then 36 + 12 + 6 + 3 + 2 = 59 more: 60 months after the purchase, at most
+    // 60 months after each renewal (which comes later than the purchase).
+    for (const body of [
+      { period: 3, pricingCycle: 'Year' },
+      { period: 1, pricingCycle: 'Year' },
+      { period: 6 },
+      { period: 3 },
+      { period: 2 },
+    ])
+      expect((await c.post(`${P}/${id}/renewals`, body)).status, JSON.stringify(body)).toBe(200);
+    const full = (await c.get(`${P}/${id}`)).body;
+    expect(full.expiresAt).toBe(addMonths(pkg.createdAt, 60));
+    expect(full.expiresAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+
+    const before = await accountItems(t.accountId);
+    for (const body of [{ period: 1 }, { period: 3, pricingCycle: 'Year' }]) {
+      const res = await c.post(`${P}/${id}/renewals`, body);
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe('InvalidOperation.RenewalLimitExceeded');
+    }
+    expect(await accountItems(t.accountId)).toEqual(before);
+  });
+
+  it('cannot be pushed past year 9999 by renewing again and again, so the job never expires it early', async () => {
+    const t = await newTenant();
+    const c = api(t.apiKey);
+    const id = (await c.post(P, { areaA: 'China', areaB: 'Europe', bandwidthMbps: 5 })).body
+      .bandwidthPackageId;
+    const codes: number[] = [];
+    for (let i = 0; i < 40; i++)
+      codes.push((await c.post(`${P}/${id}/renewals`, { period: 3, pricingCycle: 'Year' })).status);
+    expect(codes.filter((s) => s === 200)).toHaveLength(1);
+    expect(codes.filter((s) => s === 409)).toHaveLength(39);
+    const pkg = (await c.get(`${P}/${id}`)).body;
+    expect(Date.parse(pkg.expiresAt)).toBeLessThanOrEqual(
+      Date.parse(addMonths(new Date().toISOString(), 60)),
+    );
+    await invokeFunction('expireSubscriptions', { time: new Date().toISOString() });
+    expect((await c.get(`${P}/${id}`)).body.businessStatus).toBe('Normal');
+  });
+});

@@ -227,6 +227,16 @@ describe('Idempotency-Key', () => {
     expect(otherAccount.status).toBe(201);
   });
 
+  it('accepts any printable ASCII key, spaces inside included', async () => {
+    const t = await newTenant();
+    const headers = { 'Idempotency-Key': 'order 42: retry ~!"#$%&()*+,-./' };
+    const first = await api(t.apiKey).post('/cens', { name: 'spaced' }, { headers });
+    const again = await api(t.apiKey).post('/cens', { name: 'spaced' }, { headers });
+    expect(first.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect((await api(t.apiKey).get('/cens')).body.items).toHaveLength(1);
+  });
+
   it('lets exactly one of many concurrent repeats take effect', async () => {
     const t = await newTenant();
     const headers = { 'Idempotency-Key': 'burst' };

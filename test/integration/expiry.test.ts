@@ -5,7 +5,7 @@
  * due index, and the job's idempotence and races with renewals.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { handler as createCen } from '../../functions/createCen';
@@ -304,6 +304,63 @@ describe('reading only what is due', () => {
     expect(second.complete).toBe(true);
     for (const p of bought)
       expect((await pkgOf(t, p.bandwidthPackageId)).body.businessStatus).toBe('Expired');
+  });
+});
+
+/* ---------- isolation ---------- */
+
+describe('isolating failures (SPEC §4)', () => {
+  it('skips and counts a package whose data is strange, and expires every other account on time', async () => {
+    const [a, b] = [await newTenant(), await newTenant()];
+    const healthy = [
+      ...(await Promise.all(Array.from({ length: 4 }, () => buy(a)))),
+      ...(await Promise.all(Array.from({ length: 4 }, () => buy(b, { autoRenew: true })))),
+    ];
+    const now = addDays(healthy[0]!.expiresAt, 1);
+    // In every shard, packages that sort before every healthy one in the due index: an expiry that
+    // is not a time, an auto-renewal period that is not a number, and (what a tenant could write
+    // before rule 11) an expiry in the year 10042, which is not due.
+    const poisoned = { broken: [] as string[], future: [] as string[] };
+    for (let shard = 0; shard < config.dueShards; shard++) {
+      const variants = [
+        { kind: 'broken', expiresAt: 'not a time', autoRenew: false, autoRenewPeriod: 1 },
+        { kind: 'broken', expiresAt: addDays(now, -40), autoRenew: true, autoRenewPeriod: 'x' },
+        { kind: 'future', expiresAt: '+010042-12-30T00:00:00.000Z', autoRenew: false, autoRenewPeriod: 1 },
+      ] as const;
+      for (const [i, v] of variants.entries()) {
+        const id = `cenbwp-poison${shard}${i}${Date.now()}`;
+        poisoned[v.kind].push(id);
+        await db.send(
+          new PutCommand({
+            TableName: TABLE,
+            Item: {
+              ...keys.bandwidthPackage(a.accountId, id),
+              DuePK: keys.dueShard(shard),
+              DueSK: `E#${'0'.repeat(15)}${i}#${id}`,
+              entity: 'BandwidthPackage',
+              accountId: a.accountId,
+              bandwidthPackageId: id,
+              businessStatus: 'Normal',
+              status: 'Idle',
+              cenId: null,
+              bandwidthMbps: 10,
+              expiresAt: v.expiresAt,
+              autoRenew: v.autoRenew,
+              autoRenewPeriod: v.autoRenewPeriod,
+            },
+          }),
+        );
+      }
+    }
+
+    const out = await job(now);
+    expect(out).toMatchObject({ expired: 4, autoRenewed: 4, failed: poisoned.broken.length });
+    for (const p of healthy.slice(0, 4))
+      expect((await pkgOf(a, p.bandwidthPackageId)).body.businessStatus).toBe('Expired');
+    for (const p of healthy.slice(4))
+      expect((await pkgOf(b, p.bandwidthPackageId)).body.expiresAt).toBe(addMonths(p.expiresAt, 1));
+    for (const id of [...poisoned.broken, ...poisoned.future])
+      expect((await getItem(keys.bandwidthPackage(a.accountId, id)))?.businessStatus).toBe('Normal');
   });
 });
 
