@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { createTable } from './table';
 
@@ -154,11 +154,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       '-Xmx512m',
       '-XX:+UseSerialGC',
       '-Djava.library.path=./DynamoDBLocal_lib',
-      '-jar',
-      jar,
+      // DynamoDB Local's own launcher binds every interface; ours binds loopback only
+      // (local/java/LoopbackDynamoDB.java). The jar's manifest still brings in its libraries.
+      '-cp',
+      `${jar}${delimiter}${join(ROOT, 'local', 'java')}`,
+      'LoopbackDynamoDB',
+      '127.0.0.1',
       '-port',
       String(options.dbPort),
       '-disableTelemetry',
+      // No web page may call it: the allow-list names an origin that cannot exist (RFC 2606).
+      '-cors',
+      'https://dynamodb-local.invalid',
     ];
     if (options.dbPath) {
       mkdirSync(options.dbPath, { recursive: true });
