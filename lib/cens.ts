@@ -1,7 +1,7 @@
 /** CEN instances and the networks attached to them (rule 10, and one CEN per network). */
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { giveBackQuota, withQuota } from './accounts';
 import type { Principal } from './auth';
-import { conditionFailed, db, oldItem, TABLE, transact, translate } from './db/client';
+import { TABLE, transact } from './db/client';
 import { getItem, type Item, pick } from './db/items';
 import { keys } from './db/keys';
 import { listPage, type Page } from './db/list';
@@ -32,9 +32,16 @@ export async function createCen(p: Principal, input: { name: string; description
     networkCount: 0,
     packageCount: 0,
   };
-  await db
-    .send(new PutCommand({ TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }))
-    .catch(translate);
+  await transact(
+    ...withQuota(
+      p.accountId,
+      'cens',
+      [{ Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } }],
+      () => {
+        throw conflict('OperationFailed', 'The CEN could not be created; retry it.');
+      },
+    ),
+  );
   return toCen(item);
 }
 
@@ -57,26 +64,28 @@ export async function listCens(
 }
 
 export async function deleteCen(p: Principal, cenId: string): Promise<void> {
-  try {
-    await db.send(
-      new DeleteCommand({
-        TableName: TABLE,
-        Key: keys.cen(p.accountId, cenId),
-        // Rule 10: only a CEN with no attached network and no bound package.
-        ConditionExpression: 'attribute_exists(PK) AND networkCount = :zero AND packageCount = :zero',
-        ExpressionAttributeValues: { ':zero': 0 },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-  } catch (error) {
-    if (!conditionFailed(error)) translate(error);
-    const old = oldItem(error);
-    if (!old) throw notFound('Cen', cenId);
-    throw conflict(
-      'InvalidOperation.CenInUse',
-      `CEN ${cenId} still has ${old.networkCount} network(s) and ${old.packageCount} bandwidth package(s).`,
-    );
-  }
+  await transact(
+    [
+      {
+        Delete: {
+          TableName: TABLE,
+          Key: keys.cen(p.accountId, cenId),
+          // Rule 10: only a CEN with no attached network and no bound package.
+          ConditionExpression: 'attribute_exists(PK) AND networkCount = :zero AND packageCount = :zero',
+          ExpressionAttributeValues: { ':zero': 0 },
+        },
+      },
+      giveBackQuota(p.accountId, 'cens'),
+    ],
+    ([cen]) => {
+      const old = cen?.item;
+      if (!old) throw notFound('Cen', cenId);
+      throw conflict(
+        'InvalidOperation.CenInUse',
+        `CEN ${cenId} still has ${old.networkCount} network(s) and ${old.packageCount} bandwidth package(s).`,
+      );
+    },
+  );
 }
 
 export async function attachNetwork(
@@ -97,30 +106,34 @@ export async function attachNetwork(
     attachedAt: nowIso(),
   };
   await transact(
-    [
-      {
-        Update: {
-          TableName: TABLE,
-          Key: keys.cen(p.accountId, cenId),
-          UpdateExpression: 'ADD networkCount :one',
-          // The CEN exists now; a concurrent delete either sees this network or makes this fail.
-          ConditionExpression: 'attribute_exists(PK)',
-          ExpressionAttributeValues: { ':one': 1 },
+    ...withQuota(
+      p.accountId,
+      'networks',
+      [
+        {
+          Update: {
+            TableName: TABLE,
+            Key: keys.cen(p.accountId, cenId),
+            UpdateExpression: 'ADD networkCount :one',
+            // The CEN exists now; a concurrent delete either sees this network or makes this fail.
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':one': 1 },
+          },
         },
+        {
+          // A network is attached to at most one CEN of its account.
+          Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' },
+        },
+      ],
+      ([cen, network]) => {
+        if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
+        const other = network?.item?.cenId;
+        throw conflict(
+          'InvalidOperation.ChildInstanceAlreadyAttached',
+          `Network ${input.networkId} is already attached to CEN ${other}.`,
+        );
       },
-      {
-        // A network is attached to at most one CEN of its account.
-        Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' },
-      },
-    ],
-    ([cen, network]) => {
-      if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
-      const other = network?.item?.cenId;
-      throw conflict(
-        'InvalidOperation.ChildInstanceAlreadyAttached',
-        `Network ${input.networkId} is already attached to CEN ${other}.`,
-      );
-    },
+    ),
   );
   return toNetwork(item);
 }
@@ -155,6 +168,7 @@ export async function detachNetwork(p: Principal, cenId: string, networkId: stri
           ExpressionAttributeValues: { ':cenId': cenId },
         },
       },
+      giveBackQuota(p.accountId, 'networks'),
     ],
     ([cen]) => {
       if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);

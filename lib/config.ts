@@ -28,6 +28,8 @@ export interface Config {
   /** Shards of the due-time index; see docs/data-model.md. */
   dueShards: number;
   apiKeyCacheSeconds: number;
+  /** Rule 12: the quotas of an account that has none of its own (operators set them per account). */
+  defaultQuotas: { cens: number; bandwidthPackages: number; networks: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -43,6 +45,11 @@ function load(): Config {
     gracePeriodDays: int('GRACE_PERIOD_DAYS', 15, 0, 3650),
     dueShards: int('DUE_SHARDS', 4, 1, 64),
     apiKeyCacheSeconds: int('API_KEY_CACHE_SECONDS', 60, 0, 3600),
+    defaultQuotas: {
+      cens: int('DEFAULT_QUOTA_CENS', 100, 0, 100_000),
+      bandwidthPackages: int('DEFAULT_QUOTA_BANDWIDTH_PACKAGES', 200, 0, 100_000),
+      networks: int('DEFAULT_QUOTA_NETWORKS', 1_000, 0, 100_000),
+    },
     logLevel: logLevel as Config['logLevel'],
   };
 }

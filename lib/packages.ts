@@ -13,6 +13,7 @@
  * mismatch: optimistic concurrency, never read-check-write.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { withQuota } from './accounts';
 import type { Principal } from './auth';
 import { type AreaId, geographicSpanId, isCrossBorder } from './catalogue';
 import { requireCen } from './cens';
@@ -251,11 +252,13 @@ export async function purchase(p: Principal, input: PurchaseInput): Promise<Band
   ];
   if (input.cenId) items.push(...bindItems(p.accountId, id, spanId, input.cenId));
   const cenId = input.cenId;
-  await transact(items, ([, , binding, cen]) => {
-    if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId ?? '');
-    if (binding?.code === 'ConditionalCheckFailed') throw spanTaken(cenId ?? '', spanId, binding.item);
-    throw conflict('OperationFailed', 'The purchase could not be completed; retry it.');
-  });
+  await transact(
+    ...withQuota(p.accountId, 'bandwidthPackages', items, ([, , binding, cen]) => {
+      if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId ?? '');
+      if (binding?.code === 'ConditionalCheckFailed') throw spanTaken(cenId ?? '', spanId, binding.item);
+      throw conflict('OperationFailed', 'The purchase could not be completed; retry it.');
+    }),
+  );
   return toPackage(item);
 }
 

@@ -240,8 +240,13 @@ describe('expiry (rule 8)', () => {
     expect((await pkgOf(t, id)).status).toBe(404);
     const left = await accountItems(t.accountId);
     expect(
-      left.filter((i) => i.entity !== 'Order' && i.entity !== 'Cen' && i.entity !== 'Idempotency'),
+      left.filter(
+        (i) =>
+          i.entity !== 'Order' && i.entity !== 'Cen' && i.entity !== 'Idempotency' && i.entity !== 'Account',
+      ),
     ).toEqual([]);
+    // Rule 12: the released package no longer counts.
+    expect(left.find((i) => i.entity === 'Account')).toMatchObject({ usedBandwidthPackages: 0 });
     expect(left.find((i) => i.entity === 'Cen')).toMatchObject({ packageCount: 0 });
     expect((await ordersOf(t, id)).map((o) => o.type)).toEqual(['Purchase']);
     expect((await effective(t, cenId, 'cn-hangzhou', 'ap-southeast-1')).body.source).toBe('Default');
