@@ -232,6 +232,8 @@ describe('expiry (rule 8)', () => {
     expect(await job(expiredAt)).toMatchObject({ expired: 1 });
     // One millisecond before the grace period ends: nothing.
     const before = await accountItems(t.accountId);
+    // Rule 12: an expired package still counts until it is released.
+    expect(before.find((i) => i.entity === 'Account')).toMatchObject({ usedBandwidthPackages: 1 });
     expect(await job(addDays(expiredAt, GRACE - 1e-8))).toMatchObject({ released: 0 });
     expect(await accountItems(t.accountId)).toEqual(before);
 
