@@ -128,6 +128,13 @@ export function withQuota(
 
 /* ---------- read and set (operators, and GET /quotas for one's own) ---------- */
 
+/** The account item's attributes holding these limits (for writers outside the service: load tests). */
+export function quotaAttributes(quotas: Partial<Record<QuotaKind, number>>): Record<string, number> {
+  return Object.fromEntries(
+    QUOTA_KINDS.filter((kind) => quotas[kind] !== undefined).map((kind) => [KIND[kind].quota, quotas[kind]!]),
+  );
+}
+
 function toQuotas(accountId: string, item: Record<string, unknown> | undefined): Quotas {
   const quotas = {} as Record<QuotaKind, number>;
   const usage = {} as Record<QuotaKind, number>;

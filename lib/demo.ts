@@ -6,11 +6,9 @@
  */
 import { QUOTA_KINDS, type QuotaKind, setQuotas } from './accounts';
 import { createApiKey } from './auth';
-import { DEMO_KEYS } from './demo-keys';
+import { DEMO_KEYS, DEMO_QUOTA } from './demo-keys';
 
-export { DEMO_KEYS };
-
-export const DEMO_QUOTA = 10_000;
+export { DEMO_KEYS, DEMO_QUOTA };
 
 export async function seedDemo(): Promise<void> {
   const quotas = Object.fromEntries(QUOTA_KINDS.map((kind) => [kind, DEMO_QUOTA])) as Record<
