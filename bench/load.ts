@@ -10,8 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { quotaAttributes } from '../lib/accounts';
 import { areaOf, orderedPair, REGIONS, type RegionId } from '../lib/catalogue';
 import { keys } from '../lib/db/keys';
+import { DEMO_QUOTA } from '../lib/demo-keys';
 import { prng } from './prng';
 
 export interface LoadOptions {
@@ -84,6 +86,18 @@ export async function createLoadAccount(
         accountId,
         role,
         createdAt: new Date().toISOString(),
+      },
+    }),
+  );
+  // Demo-sized quotas (rule 12), as the seeded demo accounts have: a load test is not held back.
+  await documentClient(dbUrl).send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        ...keys.account(accountId),
+        entity: 'Account',
+        accountId,
+        ...quotaAttributes({ cens: DEMO_QUOTA, bandwidthPackages: DEMO_QUOTA, networks: DEMO_QUOTA }),
       },
     }),
   );

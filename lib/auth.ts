@@ -20,7 +20,8 @@ export interface Principal {
   role: Role;
 }
 
-export const ACCOUNT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** `accountId`: 1–64 of lower-case letters, digits and `-` (SPEC §3). */
+export const ACCOUNT_ID = /^[a-z0-9-]{1,64}$/;
 
 export function hashKey(apiKey: string): string {
   return createHash('sha256').update(apiKey, 'utf8').digest('hex');
@@ -59,9 +60,15 @@ export async function authenticate(apiKey: string | undefined): Promise<Principa
 }
 
 /** Store a key (hashed). With no key given, a random one is generated; returns the key. */
-export async function createApiKey(input: { accountId: string; role: Role; apiKey?: string; name?: string }) {
+export async function createApiKey(input: {
+  accountId: string;
+  role: Role;
+  apiKey?: string;
+  name?: string;
+  createdAt?: string;
+}) {
   if (!ACCOUNT_ID.test(input.accountId)) {
-    throw new Error('accountId: 1-63 lower-case letters, digits and -, starting with a letter or digit');
+    throw new Error('accountId: 1-64 lower-case letters, digits and -');
   }
   const apiKey = input.apiKey ?? `cbk_${randomBytes(32).toString('base64url')}`;
   try {
@@ -74,7 +81,7 @@ export async function createApiKey(input: { accountId: string; role: Role; apiKe
           accountId: input.accountId,
           role: input.role,
           name: input.name ?? null,
-          createdAt: new Date().toISOString(),
+          createdAt: input.createdAt ?? new Date().toISOString(),
         },
         // Re-seeding the same key for the same account is harmless; taking over a key is not.
         ConditionExpression: 'attribute_not_exists(PK) OR (accountId = :a AND #r = :r)',

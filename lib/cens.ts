@@ -1,4 +1,5 @@
 /** CEN instances and the networks attached to them (rule 10, and one CEN per network). */
+import { giveBackQuota, withQuota } from './accounts';
 import type { Principal } from './auth';
 import { TABLE, transact } from './db/client';
 import { getItem, type Item, pick } from './db/items';
@@ -32,10 +33,14 @@ export async function createCen(p: Principal, input: { name: string; description
     packageCount: 0,
   };
   await transact(
-    [{ Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } }],
-    () => {
-      throw conflict('OperationFailed', 'The CEN could not be created; retry it.');
-    },
+    ...withQuota(
+      p.accountId,
+      'cens',
+      [{ Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } }],
+      () => {
+        throw conflict('OperationFailed', 'The CEN could not be created; retry it.');
+      },
+    ),
     { result: toCen(item) },
   );
   return toCen(item);
@@ -73,9 +78,10 @@ export async function deleteCen(p: Principal, cenId: string): Promise<void> {
           ExpressionAttributeValues: { ':zero': 0 },
         },
       },
+      giveBackQuota(p.accountId, 'cens'),
     ],
-    ([reason]) => {
-      const old = reason?.item;
+    ([cen]) => {
+      const old = cen?.item;
       if (!old) throw notFound('Cen', cenId);
       throw conflict(
         'InvalidOperation.CenInUse',
@@ -103,30 +109,34 @@ export async function attachNetwork(
     attachedAt: nowIso(),
   };
   await transact(
-    [
-      {
-        Update: {
-          TableName: TABLE,
-          Key: keys.cen(p.accountId, cenId),
-          UpdateExpression: 'ADD networkCount :one',
-          // The CEN exists now; a concurrent delete either sees this network or makes this fail.
-          ConditionExpression: 'attribute_exists(PK)',
-          ExpressionAttributeValues: { ':one': 1 },
+    ...withQuota(
+      p.accountId,
+      'networks',
+      [
+        {
+          Update: {
+            TableName: TABLE,
+            Key: keys.cen(p.accountId, cenId),
+            UpdateExpression: 'ADD networkCount :one',
+            // The CEN exists now; a concurrent delete either sees this network or makes this fail.
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':one': 1 },
+          },
         },
+        {
+          // A network is attached to at most one CEN of its account.
+          Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' },
+        },
+      ],
+      ([cen, network]) => {
+        if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
+        const other = network?.item?.cenId;
+        throw conflict(
+          'InvalidOperation.ChildInstanceAlreadyAttached',
+          `Network ${input.networkId} is already attached to CEN ${other}.`,
+        );
       },
-      {
-        // A network is attached to at most one CEN of its account.
-        Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' },
-      },
-    ],
-    ([cen, network]) => {
-      if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
-      const other = network?.item?.cenId;
-      throw conflict(
-        'InvalidOperation.ChildInstanceAlreadyAttached',
-        `Network ${input.networkId} is already attached to CEN ${other}.`,
-      );
-    },
+    ),
     { result: toNetwork(item) },
   );
   return toNetwork(item);
@@ -162,6 +172,7 @@ export async function detachNetwork(p: Principal, cenId: string, networkId: stri
           ExpressionAttributeValues: { ':cenId': cenId },
         },
       },
+      giveBackQuota(p.accountId, 'networks'),
     ],
     ([cen]) => {
       if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);

@@ -30,6 +30,8 @@ export interface Config {
   apiKeyCacheSeconds: number;
   /** The HMAC key of pagination tokens (db/pagination.ts): required on AWS, a fixed one locally. */
   paginationSecret: string;
+  /** Rule 12: the quotas of an account that has none of its own (operators set them per account). */
+  defaultQuotas: { cens: number; bandwidthPackages: number; networks: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -52,6 +54,11 @@ function load(): Config {
       'PAGINATION_SECRET',
       dynamodbEndpoint ? 'cen-bandwidth-local-pagination-key' : undefined,
     ),
+    defaultQuotas: {
+      cens: int('DEFAULT_QUOTA_CENS', 100, 0, 100_000),
+      bandwidthPackages: int('DEFAULT_QUOTA_BANDWIDTH_PACKAGES', 200, 0, 100_000),
+      networks: int('DEFAULT_QUOTA_NETWORKS', 1_000, 0, 100_000),
+    },
     logLevel: logLevel as Config['logLevel'],
   };
 }

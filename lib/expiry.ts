@@ -24,6 +24,7 @@
  * database fails the run: nothing else could be done either.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { giveBackQuota } from './accounts';
 import { config } from './config';
 import { db, type Reason, TABLE, type TransactItem, transact, translate } from './db/client';
 import { getItem, type Item } from './db/items';
@@ -281,6 +282,8 @@ function releaseItems(pkg: Item, connections: Item[]): TransactItem[] {
         },
       },
     },
+    // Rule 12: a released package no longer counts against its account's quota.
+    giveBackQuota(accountId, 'bandwidthPackages'),
     ...(pkg.cenId ? unbindItems(accountId, id, String(pkg.geographicSpanId), String(pkg.cenId)) : []),
     ...connections.map(
       (c): TransactItem => ({

@@ -1,3 +1,18 @@
+/**
+ * Bandwidth packages: purchase, read, bind and unbind (rules 2 and 5), upgrade and downgrade
+ * (rule 6), renewal (rule 7), orders, and the refusal of direct deletion (rule 9).
+ *
+ * The package item carries its own bandwidth accounting: `allocatedMbps + remainingMbps =
+ * bandwidthMbps` always, both moved in the same update. The sum rule (rule 1) is then a condition
+ * on one attribute, `remainingMbps >= :delta`, that every change which takes bandwidth from the
+ * package states inside DynamoDB: a new or larger connection, and a downgrade. `connectionCount`
+ * guards unbind and deletion the same way.
+ *
+ * Where an operation depends on a value that can change (the bandwidth before a downgrade, the
+ * expiry before a renewal), the write is conditioned on the value it read and retried on a
+ * mismatch: optimistic concurrency, never read-check-write.
+ */
+import { withQuota } from './accounts';
 import type { Principal } from './auth';
 import { type AreaId, geographicSpanId, isCrossBorder } from './catalogue';
 import { requireCen } from './cens';
@@ -237,12 +252,11 @@ export async function purchase(p: Principal, input: PurchaseInput): Promise<Band
   if (input.cenId) items.push(...bindItems(p.accountId, id, spanId, input.cenId));
   const cenId = input.cenId;
   await transact(
-    items,
-    ([, , binding, cen]) => {
+    ...withQuota(p.accountId, 'bandwidthPackages', items, ([, , binding, cen]) => {
       if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId ?? '');
       if (binding?.code === 'ConditionalCheckFailed') throw spanTaken(cenId ?? '', spanId, binding.item);
       throw conflict('OperationFailed', 'The purchase could not be completed; retry it.');
-    },
+    }),
     { result: toPackage(item) },
   );
   return toPackage(item);

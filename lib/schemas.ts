@@ -209,3 +209,27 @@ export type BandwidthPackage = z.infer<typeof PackageResource>;
 export type Connection = z.infer<typeof ConnectionResource>;
 export type Order = z.infer<typeof OrderResource>;
 export type Ticket = z.infer<typeof TicketResource>;
+
+/* ---------- accounts (rule 12, SPEC §3 "Account administration") ---------- */
+
+const quota = z.number().int().min(0).max(100_000);
+const quotaSet = z.object({
+  cens: z.number().int(),
+  bandwidthPackages: z.number().int(),
+  networks: z.number().int(),
+});
+
+export const CreateApiKeyBody = z.strictObject({ role: z.enum(['tenant', 'operator']).default('tenant') });
+export const SetQuotasBody = z.strictObject({
+  cens: quota.optional(),
+  bandwidthPackages: quota.optional(),
+  networks: quota.optional(),
+});
+
+export const ApiKeyResource = z.object({
+  apiKey: z.string(),
+  accountId: z.string(),
+  role: z.enum(['tenant', 'operator']),
+  createdAt: timestamp,
+});
+export const QuotasResource = z.object({ accountId: z.string(), quotas: quotaSet, usage: quotaSet });

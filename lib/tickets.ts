@@ -8,14 +8,16 @@
  * in the operator's.
  *
  * Every state change is decided inside DynamoDB:
- * - create: a `ConditionCheck` that the package exists, with the ticket `Put`, so no ticket is ever
- *   written for a package that a concurrent approval or release just deleted;
+ * - create: an update of the package (it exists, and its latest ticket is not Open: rule 12's one
+ *   Open ticket per package), with the ticket `Put`, so no ticket is ever written for a package
+ *   that a concurrent approval or release just deleted;
  * - approve: ONE transaction, ticket `Open → Completed` (condition `status = Open`) and the
  *   package `Delete` (condition `status = Idle AND connectionCount = 0`); a bind racing with it
  *   either commits first (and the approval is refused) or finds no package (and is 404). The
  *   package's orders are other items and stay;
  * - reject: one conditional update, `status = Open`.
  */
+import { giveBackQuota } from './accounts';
 import type { Principal } from './auth';
 import { type Reason, TABLE, type TransactItem, transact } from './db/client';
 import { getItem, type Item, pick } from './db/items';
@@ -78,26 +80,79 @@ export async function createTicket(
     createdAt: nowIso(),
     resolvedAt: null,
   };
-  await transact(
-    [
-      {
-        // Only for a package of the caller's own account that exists now.
-        ConditionCheck: {
-          TableName: TABLE,
-          Key: keys.bandwidthPackage(p.accountId, packageId),
-          ConditionExpression: 'attribute_exists(PK)',
+  // Rule 12: at most one Open ticket per package. The package names its latest ticket
+  // (`openTicketId`); a new one replaces it only if that ticket is no longer Open, both checked in
+  // the transaction that writes the new ticket. A concurrent create that replaced it first makes
+  // the condition false and this one looks again. Tickets only leave `Open`, never return to it,
+  // so approval and rejection need not touch the package.
+  for (let attempt = 1; ; attempt++) {
+    const pkg = await getItem(keys.bandwidthPackage(p.accountId, packageId));
+    if (!pkg) throw notFound('BandwidthPackage', packageId);
+    const previous = typeof pkg.openTicketId === 'string' ? pkg.openTicketId : undefined;
+    const replaced = await transact(
+      [
+        {
+          // Only for a package of the caller's own account that exists now, and still names the
+          // ticket read above (or none).
+          Update: {
+            TableName: TABLE,
+            Key: keys.bandwidthPackage(p.accountId, packageId),
+            UpdateExpression: 'SET openTicketId = :ticketId',
+            ConditionExpression: previous
+              ? 'attribute_exists(PK) AND openTicketId = :previous'
+              : 'attribute_exists(PK) AND attribute_not_exists(openTicketId)',
+            ExpressionAttributeValues: {
+              ':ticketId': ticketId,
+              ...(previous ? { ':previous': previous } : {}),
+            },
+          },
         },
+        { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
+        ...(previous ? [previousTicketClosed(previous)] : []),
+      ],
+      ([pkgReason, ticketReason, previousReason]) => {
+        if (pkgReason?.code === 'ConditionalCheckFailed') {
+          if (!pkgReason.item) throw notFound('BandwidthPackage', packageId);
+          throw RACED;
+        }
+        if (previousReason?.code === 'ConditionalCheckFailed') throw ticketExists(packageId, previous);
+        if (ticketReason?.code === 'ConditionalCheckFailed')
+          throw conflict('OperationFailed', 'The ticket could not be created; retry it.');
+        throw RACED;
       },
-      { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
-    ],
-    ([pkg]) => {
-      if (pkg?.code === 'ConditionalCheckFailed') throw notFound('BandwidthPackage', packageId);
-      throw conflict('OperationFailed', 'The ticket could not be created; retry it.');
-    },
-    { result: toTicket(item) },
-  );
-  return toTicket(item);
+      { result: toTicket(item) },
+    ).then(
+      () => true,
+      (error: unknown) => {
+        if (error === RACED && attempt < CREATE_ATTEMPTS) return false;
+        if (error === RACED) throw ticketExists(packageId, undefined);
+        throw error;
+      },
+    );
+    if (replaced) return toTicket(item);
+  }
 }
+
+/** Re-reads of the package when another ticket for it was created meanwhile. */
+const CREATE_ATTEMPTS = 4;
+/** Internal signal: the package's latest ticket changed between the read and the write. */
+const RACED = Symbol('raced');
+
+const previousTicketClosed = (ticketId: string): TransactItem => ({
+  ConditionCheck: {
+    TableName: TABLE,
+    Key: keys.ticket(ticketId),
+    ConditionExpression: 'attribute_not_exists(PK) OR #status <> :open',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':open': 'Open' },
+  },
+});
+
+const ticketExists = (packageId: string, ticketId: string | undefined) =>
+  conflict(
+    'InvalidOperation.TicketExists',
+    `Package ${packageId} already has an Open deletion ticket${ticketId ? ` (${ticketId})` : ''}.`,
+  );
 
 /* ---------- read ---------- */
 
@@ -167,6 +222,8 @@ export async function approveTicket(p: Principal, ticketId: string): Promise<Tic
           ExpressionAttributeValues: { ':idle': 'Idle', ':zero': 0 },
         },
       },
+      // Rule 12: a deleted package no longer counts against its account's quota.
+      giveBackQuota(accountId, 'bandwidthPackages'),
     ],
     ([ticketReason, pkgReason]: Reason[]) => {
       if (ticketReason?.code === 'ConditionalCheckFailed') {

@@ -22,6 +22,9 @@ const acct = (accountId: string) => `ACCT#${accountId}`;
 export const keys = {
   apiKey: (hash: string): Key => ({ PK: `APIKEY#${hash}`, SK: 'APIKEY' }),
 
+  /** Rule 12: the account's usage counters and its own quotas, if set (lib/accounts.ts). */
+  account: (accountId: string): Key => ({ PK: acct(accountId), SK: 'ACCOUNT' }),
+
   cen: (accountId: string, cenId: string): Key => ({ PK: `${acct(accountId)}#CEN#${cenId}`, SK: 'CEN' }),
   /** GSI1: the account's CENs, in creation order. */
   censOfAccount: (accountId: string) => `${acct(accountId)}#CENS`,

@@ -137,7 +137,11 @@ const parsed = (route: Route): MiddlewareObj<Event, Result> => ({
     const params: Record<string, string> = {};
     for (const [name, param] of Object.entries(route.params)) {
       const value = event.pathParameters?.[name] ?? '';
-      if (!param.pattern.test(value)) throw notFound(param.resource, value);
+      if (!param.pattern.test(value)) {
+        throw 'field' in param
+          ? invalidParameter(param.field, `${name} is malformed.`)
+          : notFound(param.resource, value);
+      }
       params[name] = value;
     }
     s.params = params;

@@ -26,6 +26,7 @@ const STATUS_OF_CODE: [RegExp, number][] = [
   [/^Forbidden(\.|$)/, 403],
   [/^NotFound\./, 404],
   [/^(InvalidOperation|OperationFailed)(\.|$)/, 409],
+  [/^QuotaExceeded\./, 409],
   [/^RequestTooLarge$/, 413],
   [/^IdempotenceParam\./, 422],
   [/^ServiceUnavailable$/, 503],
@@ -53,7 +54,9 @@ export function errorCodes(route: Route): string[] {
   const codes = ['InvalidParameter', 'Unauthorized', ...route.errors, 'ServiceUnavailable'];
   if (route.role === 'operator') codes.push('Forbidden');
   // A malformed path id names nothing: the pipeline answers 404 for the resource it names.
-  for (const param of Object.values(route.params)) codes.push(`NotFound.${param.resource}`);
+  for (const param of Object.values(route.params)) {
+    codes.push('field' in param ? `InvalidParameter.${pascal(param.field)}` : `NotFound.${param.resource}`);
+  }
   if (route.body) codes.push('RequestTooLarge');
   if (route.method === 'POST' || route.method === 'PATCH') {
     codes.push('IdempotenceParam.NotMatch', 'OperationFailed.OperationIsProcessing');
@@ -138,6 +141,8 @@ const TAGS: Record<string, string> = {
   cens: 'CEN instances',
   'bandwidth-packages': 'Bandwidth packages',
   tickets: 'Tickets',
+  accounts: 'Accounts',
+  quotas: 'Accounts',
   'openapi.json': 'API description',
 };
 
@@ -148,13 +153,16 @@ function operation(b: Builder, name: RouteName, route: Route): Json {
     throw new Error(`openapi: ${name}: path ${route.path} and params [${declared}] disagree`);
   }
   const parameters: Json[] = pathParams.map((param) => {
-    const { pattern, resource } = route.params[param]!;
+    const declaredParam = route.params[param]!;
     return {
       name: param,
       in: 'path',
       required: true,
-      description: `A malformed id names nothing: 404 NotFound.${resource}.`,
-      schema: { type: 'string', pattern: pattern.source },
+      description:
+        'field' in declaredParam
+          ? `A malformed one is 400 InvalidParameter.${pascal(declaredParam.field)}.`
+          : `A malformed id names nothing: 404 NotFound.${declaredParam.resource}.`,
+      schema: { type: 'string', pattern: declaredParam.pattern.source },
     };
   });
   const query = b.schema(route.query, 'input') as { properties?: Record<string, Json>; required?: string[] };
@@ -256,3 +264,5 @@ export function openApiDocument(): Json {
   document ??= build();
   return document;
 }
+
+const pascal = (field: string) => field.charAt(0).toUpperCase() + field.slice(1);

@@ -3,17 +3,18 @@
  * route from here; the OpenAPI document and its tests are built from the same table.
  */
 import type { z } from 'zod';
+import { ACCOUNT_ID } from '../auth';
 import type { Resource } from '../errors';
 import { ID_PATTERNS } from '../ids';
 import * as s from '../schemas';
 
-export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** A path parameter: the pattern its ids have, and the resource it names (a 404 if malformed). */
-export interface Param {
-  pattern: RegExp;
-  resource: Resource;
-}
+/**
+ * A path parameter: the pattern its ids have, and the resource it names (a 404 if malformed), or,
+ * for a name that always exists (an account), the field a malformed one is a 400 of.
+ */
+export type Param = { pattern: RegExp; resource: Resource } | { pattern: RegExp; field: string };
 
 export interface Route<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
   method: Method;
@@ -33,6 +34,15 @@ const packageId: Param = { pattern: ID_PATTERNS.bandwidthPackage, resource: 'Ban
 const networkId: Param = { pattern: s.NETWORK_ID, resource: 'Network' };
 const connectionId: Param = { pattern: /^[a-z0-9-]{2,32}_[a-z0-9-]{2,32}$/, resource: 'RegionConnection' };
 const ticketId: Param = { pattern: ID_PATTERNS.ticket, resource: 'Ticket' };
+// Accounts exist implicitly (SPEC §3): a malformed id is 400 InvalidParameter.AccountId, not a 404.
+const accountId: Param = { pattern: ACCOUNT_ID, field: 'accountId' };
+/** What every account-administration route shares: operators only, the account in the path. */
+const accountAdmin = {
+  query: s.NoQuery,
+  params: { accountId },
+  role: 'operator' as const,
+  errors: ['Forbidden', 'InvalidParameter.AccountId'],
+};
 
 const route = <B extends z.ZodType, Q extends z.ZodType>(r: Route<B, Q>) => r;
 
@@ -66,7 +76,7 @@ export const routes = {
     params: {},
     status: 201,
     response: s.CenResource,
-    errors: [],
+    errors: ['QuotaExceeded.Cen'],
   }),
   listCens: route({
     method: 'GET',
@@ -106,7 +116,7 @@ export const routes = {
     params: { cenId },
     status: 201,
     response: s.NetworkResource,
-    errors: ['NotFound.Cen', 'InvalidOperation.ChildInstanceAlreadyAttached'],
+    errors: ['NotFound.Cen', 'InvalidOperation.ChildInstanceAlreadyAttached', 'QuotaExceeded.Network'],
   }),
   listNetworks: route({
     method: 'GET',
@@ -136,7 +146,11 @@ export const routes = {
     params: {},
     status: 201,
     response: s.PackageResource,
-    errors: ['NotFound.Cen', 'InvalidOperation.BwpForGeoSpanAlreadyAssociated'],
+    errors: [
+      'NotFound.Cen',
+      'InvalidOperation.BwpForGeoSpanAlreadyAssociated',
+      'QuotaExceeded.BandwidthPackage',
+    ],
   }),
   listPackages: route({
     method: 'GET',
@@ -328,7 +342,7 @@ export const routes = {
     params: {},
     status: 201,
     response: s.TicketResource,
-    errors: ['NotFound.BandwidthPackage'],
+    errors: ['NotFound.BandwidthPackage', 'InvalidOperation.TicketExists'],
   }),
   listTickets: route({
     method: 'GET',
@@ -398,6 +412,42 @@ export const routes = {
     params: {},
     status: 200,
     response: s.WhoamiResource,
+    errors: [],
+  }),
+  createAccountApiKey: route({
+    method: 'POST',
+    path: '/accounts/{accountId}/api-keys',
+    summary: 'Issue an API key for an account (shown once, stored hashed)',
+    body: s.CreateApiKeyBody,
+    ...accountAdmin,
+    status: 201,
+    response: s.ApiKeyResource,
+  }),
+  getAccountQuotas: route({
+    method: 'GET',
+    path: '/accounts/{accountId}/quotas',
+    summary: "An account's quotas and usage",
+    ...accountAdmin,
+    status: 200,
+    response: s.QuotasResource,
+  }),
+  setAccountQuotas: route({
+    method: 'PUT',
+    path: '/accounts/{accountId}/quotas',
+    summary: "Set some of an account's quotas (a quota below the usage refuses new creates, deletes nothing)",
+    body: s.SetQuotasBody,
+    ...accountAdmin,
+    status: 200,
+    response: s.QuotasResource,
+  }),
+  getQuotas: route({
+    method: 'GET',
+    path: '/quotas',
+    summary: "The calling account's quotas and usage",
+    query: s.NoQuery,
+    params: {},
+    status: 200,
+    response: s.QuotasResource,
     errors: [],
   }),
   getOpenApi: route({

@@ -63,6 +63,8 @@ function validBody(name: string): Record<string, unknown> | undefined {
     createTicket: { type: 'DeleteBandwidthPackage', bandwidthPackageId: w.packageId, reason: 'r' },
     rejectTicket: { reason: 'no' },
     approveTicket: {},
+    createAccountApiKey: { role: 'tenant' },
+    setAccountQuotas: { cens: 50, bandwidthPackages: 60, networks: 70 },
   };
   return bodies[name];
 }
@@ -77,7 +79,8 @@ function pathOf(route: Route): string {
     .replace('{bandwidthPackageId}', world.packageId)
     .replace('{networkId}', 'vpc-1')
     .replace('{connectionId}', 'cn-beijing_cn-hongkong')
-    .replace('{ticketId}', world.ticketId);
+    .replace('{ticketId}', world.ticketId)
+    .replace('{accountId}', world.owner.accountId);
 }
 
 const weird = fc.oneof(
@@ -204,6 +207,12 @@ describe('generated bad input: 4xx with the spec code, never a 5xx, nothing chan
             query: validQuery(_name),
             ...(route.body ? { body: validBody(_name) } : {}),
           });
+          // A dot-segment id ('..') is resolved by the client into another path: for
+          // /accounts/../quotas that is GET /quotas, a route of its own. Only "no 5xx" holds there.
+          if (new URL(path, 'http://x').pathname !== path) {
+            expect(res.status, `${route.method} ${path}`).toBeLessThan(500);
+            return;
+          }
           expect(res.status, `${route.method} ${path}`).toBeGreaterThanOrEqual(400);
           expect(res.status, `${route.method} ${path}`).toBeLessThan(500);
           if (route.role !== 'operator') expect(res.body.code).toMatch(/^(NotFound\.|InvalidParameter)/);
@@ -243,7 +252,9 @@ describe('generated bad input: 4xx with the spec code, never a 5xx, nothing chan
       );
       await fc.assert(
         fc.asyncProperty(arb, async (query) => {
-          const res = await api(world.owner.apiKey).get(pathOf(route), {
+          // Operators' routes answer a tenant 403 before reading anything: ask as an operator.
+          const caller = route.role === 'operator' ? operator : world.owner;
+          const res = await api(caller.apiKey).get(pathOf(route), {
             query: query as Record<string, string>,
           });
           expect(res.status, `${route.path}?${new URLSearchParams(query as Record<string, string>)}`).toBe(

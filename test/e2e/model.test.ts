@@ -184,6 +184,11 @@ class ApproveDeletion extends OnPackage {
     expect(res.status === 200 ? 'Completed' : 'Open').toBe(
       (await http(r.tenant, 'GET', `/tickets/${ticket.body.ticketId}`)).body.status,
     );
+    // A package has at most one Open ticket (rule 12): close a refused one so the next can open.
+    if (res.status !== 200) {
+      const rejected = await http(r.operator, 'POST', `/tickets/${ticket.body.ticketId}/reject`, {});
+      expect(rejected.status).toBe(200);
+    }
   }
   override toString = () => `approveDeletion(pkg ${this.pkg})`;
 }

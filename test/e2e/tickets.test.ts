@@ -146,16 +146,18 @@ describe('deleting a package by ticket over HTTP', () => {
     expect((await api('local-operator').post(`/tickets/${id}/approve`, {})).body.status).toBe('Completed');
   });
 
-  it('completes a second ticket for a package already deleted', async () => {
+  it('refuses a second Open ticket for a package, and takes one again once the first is closed', async () => {
     const t = await newTenant();
     const op = api((await newTenant('operator')).apiKey);
     const c = api(t.apiKey);
     const pkg = await buy(c);
-    const [first, second] = [await ticket(c, pkg), await ticket(c, pkg)];
-    expect((await op.post(`/tickets/${first}/approve`, {})).status).toBe(200);
-    const again = await op.post(`/tickets/${second}/approve`, {});
-    expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ status: 'Completed', resolution: RESOLUTION.alreadyGone });
+    const open = () => c.post('/tickets', { type: 'DeleteBandwidthPackage', bandwidthPackageId: pkg });
+    const first = await ticket(c, pkg);
+    expect(codeOf(await open())).toBe('409 InvalidOperation.TicketExists');
+    expect((await op.post(`/tickets/${first}/reject`, {})).status).toBe(200);
+    const second = await ticket(c, pkg);
+    expect((await op.post(`/tickets/${second}/approve`, {})).status).toBe(200);
+    expect(codeOf(await open())).toBe('404 NotFound.BandwidthPackage');
   });
 });
 

@@ -68,7 +68,10 @@ describe('CEN instances (handlers against DynamoDB Local)', () => {
     }
     expect((await getItem(keys.cen(t.accountId, cenId)))?.networkCount).toBe(0);
     expect((await invoke(deleteCen, { apiKey: t.apiKey, method: 'DELETE', params })).status).toBe(204);
-    expect(await accountItems(t.accountId)).toEqual([]);
+    // Nothing left but the account's usage counters (rule 12), back at zero.
+    expect(await accountItems(t.accountId)).toEqual([
+      expect.objectContaining({ entity: 'Account', usedCens: 0, usedNetworks: 0 }),
+    ]);
   });
 
   it('attaches a network to at most one CEN of the account, even when two attaches race', async () => {

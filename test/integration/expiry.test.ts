@@ -232,6 +232,8 @@ describe('expiry (rule 8)', () => {
     expect(await job(expiredAt)).toMatchObject({ expired: 1 });
     // One millisecond before the grace period ends: nothing.
     const before = await accountItems(t.accountId);
+    // Rule 12: an expired package still counts until it is released.
+    expect(before.find((i) => i.entity === 'Account')).toMatchObject({ usedBandwidthPackages: 1 });
     expect(await job(addDays(expiredAt, GRACE - 1e-8))).toMatchObject({ released: 0 });
     expect(await accountItems(t.accountId)).toEqual(before);
 
@@ -240,8 +242,13 @@ describe('expiry (rule 8)', () => {
     expect((await pkgOf(t, id)).status).toBe(404);
     const left = await accountItems(t.accountId);
     expect(
-      left.filter((i) => i.entity !== 'Order' && i.entity !== 'Cen' && i.entity !== 'Idempotency'),
+      left.filter(
+        (i) =>
+          i.entity !== 'Order' && i.entity !== 'Cen' && i.entity !== 'Idempotency' && i.entity !== 'Account',
+      ),
     ).toEqual([]);
+    // Rule 12: the released package no longer counts.
+    expect(left.find((i) => i.entity === 'Account')).toMatchObject({ usedBandwidthPackages: 0 });
     expect(left.find((i) => i.entity === 'Cen')).toMatchObject({ packageCount: 0 });
     expect((await ordersOf(t, id)).map((o) => o.type)).toEqual(['Purchase']);
     expect((await effective(t, cenId, 'cn-hangzhou', 'ap-southeast-1')).body.source).toBe('Default');

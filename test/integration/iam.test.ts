@@ -124,6 +124,11 @@ describe('IAM roles against the calls each function makes', () => {
     await call('getOpenApi', k, {}, 200);
     await call('whoami', k, {}, 200);
     await call('routeNotFound', k, { path: '/nowhere' }, 404);
+    await call('getQuotas', k, {}, 200);
+    const account = { params: { accountId: t.accountId } };
+    await call('getAccountQuotas', operator.apiKey, account, 200);
+    await call('setAccountQuotas', operator.apiKey, { ...account, body: { cens: 150 } }, 200);
+    await call('createAccountApiKey', operator.apiKey, { ...account, body: {} }, 201);
 
     const cenId = (await call('createCen', k, { body: { name: 'iam' } }, 201)).body.cenId as string;
     const cen = { cenId };
@@ -191,6 +196,9 @@ describe('IAM roles against the calls each function makes', () => {
     await call('listTickets', operator.apiKey, {}, 200);
     await call('approveTicket', operator.apiKey, { params: approved, body: {} }, 200);
     await call('rejectTicket', operator.apiKey, { params: rejected, body: {} }, 200);
+    // Rule 12: a new ticket once the last is closed, and none while one is Open.
+    await call('createTicket', k, ticket(pkg), 201);
+    await call('createTicket', k, ticket(pkg), 409);
 
     await call('detachNetwork', k, { params: { cenId, networkId } }, 204);
     await call('deleteCen', k, { params: cen }, 204);
