@@ -20,7 +20,8 @@ async function world(c: Api) {
     await c.post(`/cens/${cenId}/networks`, { networkId: n, networkType: 'VPC', regionId: 'cn-hangzhou' });
   const pkg = (await c.post(P, { areaA: 'China', areaB: 'China', bandwidthMbps: 10, cenId })).body
     .bandwidthPackageId as string;
-  await c.post(P, { areaA: 'Europe', areaB: 'China', bandwidthMbps: 10, cenId });
+  const other = (await c.post(P, { areaA: 'Europe', areaB: 'China', bandwidthMbps: 10, cenId })).body
+    .bandwidthPackageId as string;
   await c.post(P, { areaA: 'Europe', areaB: 'Europe', bandwidthMbps: 10 });
   await c.post(`${P}/${pkg}/renewals`, { period: 1 });
   for (const [a, b] of [
@@ -31,8 +32,10 @@ async function world(c: Api) {
       (await c.post(`/cens/${cenId}/region-connections`, { regionA: a, regionB: b, bandwidthMbps: 1 }))
         .status,
     ).toBe(201);
-  for (let i = 0; i < 2; i++)
-    await c.post('/tickets', { type: 'DeleteBandwidthPackage', bandwidthPackageId: pkg });
+  for (const id of [pkg, other])
+    expect(
+      (await c.post('/tickets', { type: 'DeleteBandwidthPackage', bandwidthPackageId: id })).status,
+    ).toBe(201);
   return { cenId, pkg };
 }
 
