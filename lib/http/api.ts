@@ -204,13 +204,17 @@ const idempotent = (route: Route): MiddlewareObj<Event, Result> => ({
     s.replay = await claim(c);
     if (s.replay) return;
     s.claim = c;
-    s.effect = effectOf(c, (result) => ({ statusCode: route.status, body: JSON.stringify(result) }));
+    s.effect = effectOf(c, (result) => ({
+      statusCode: route.status,
+      body: kept(route, JSON.stringify(result)),
+    }));
   },
   after: async (request) => {
     const s = state(request.context);
     // The write already completed the record with this very response, in its own transaction.
     if (!s.claim || s.effect?.committed || !request.response) return;
-    await complete(s.claim, { statusCode: request.response.statusCode, body: request.response.body }).catch(
+    const { statusCode, body } = request.response;
+    await complete(s.claim, { statusCode, body: statusCode < 300 ? kept(route, body) : body }).catch(
       (error: unknown) =>
         log.warn('idempotency record not completed', { requestId: s.requestId, error: String(error) }),
     );
@@ -226,6 +230,14 @@ const idempotent = (route: Route): MiddlewareObj<Event, Result> => ({
       );
   },
 });
+
+/** The response body as the idempotency record keeps it: without the route's shown-once fields. */
+function kept(route: Route, body: string): string {
+  if (!route.shownOnce?.length || !body) return body;
+  const value = JSON.parse(body) as Record<string, unknown>;
+  for (const field of route.shownOnce) if (field in value) value[field] = null;
+  return JSON.stringify(value);
+}
 
 function header(event: Event, name: string): string | undefined {
   return event.headers?.[name] ?? undefined;

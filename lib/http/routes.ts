@@ -27,6 +27,11 @@ export interface Route<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.
   response?: z.ZodType;
   role?: 'operator';
   errors: string[];
+  /**
+   * Response fields shown once and never stored: the idempotency record keeps the response
+   * without them (null), so a replay says what happened without showing the secret again.
+   */
+  shownOnce?: string[];
 }
 
 const cenId: Param = { pattern: ID_PATTERNS.cen, resource: 'Cen' };
@@ -422,6 +427,7 @@ export const routes = {
     ...accountAdmin,
     status: 201,
     response: s.ApiKeyResource,
+    shownOnce: ['apiKey'],
   }),
   getAccountQuotas: route({
     method: 'GET',

@@ -18,6 +18,23 @@ async function scanAll(): Promise<Record<string, unknown>[]> {
 }
 
 describe('security', () => {
+  it('never keeps an issued API key in an idempotency record: a replay shows it as null', async () => {
+    const op = api((await newTenant('operator')).apiKey);
+    const headers = { 'Idempotency-Key': 'issue a key once' };
+    const account = `acct-${Date.now()}`;
+    const first = await op.post(`/accounts/${account}/api-keys`, { role: 'tenant' }, { headers });
+    expect(first.status).toBe(201);
+    expect(first.body.apiKey).toEqual(expect.any(String));
+    const replay = await op.post(`/accounts/${account}/api-keys`, { role: 'tenant' }, { headers });
+    expect(replay.status).toBe(201);
+    expect(replay.body).toEqual({ ...first.body, apiKey: null });
+    expect(JSON.stringify(await scanAll())).not.toContain(first.body.apiKey);
+    expect((await api(first.body.apiKey).get('/whoami')).body).toEqual({
+      accountId: account,
+      role: 'tenant',
+    });
+  });
+
   it('stores each API key only as its SHA-256', async () => {
     const t = await newTenant();
     const items = await scanAll();
