@@ -29,6 +29,14 @@ export interface Config {
   dueShards: number;
   apiKeyCacheSeconds: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** The stage (`dev`, `prod`, …); set by serverless. */
+  stage: string;
+  /**
+   * The local emulator's controls are on (SPEC §6): the simulated clock and injected faults are
+   * read from the table at the start of each request. Set only by serverless-offline's run
+   * (local/emulator-plugin.js); never on AWS, where "now" is the wall clock with no read.
+   */
+  emulator: boolean;
 }
 
 function load(): Config {
@@ -44,6 +52,8 @@ function load(): Config {
     dueShards: int('DUE_SHARDS', 4, 1, 64),
     apiKeyCacheSeconds: int('API_KEY_CACHE_SECONDS', 60, 0, 3600),
     logLevel: logLevel as Config['logLevel'],
+    stage: str('STAGE', 'dev'),
+    emulator: process.env.LOCAL_EMULATOR === 'true',
   };
 }
 

@@ -14,11 +14,7 @@ import { createTable } from './table';
 export const ROOT = resolve(__dirname, '..');
 export const SERVICE = 'cen-bandwidth';
 
-export const DEMO_KEYS = [
-  { apiKey: 'local-tenant-a', accountId: 'tenant-a', role: 'tenant' },
-  { apiKey: 'local-tenant-b', accountId: 'tenant-b', role: 'tenant' },
-  { apiKey: 'local-operator', accountId: 'operator', role: 'operator' },
-] as const;
+export { DEMO_KEYS } from './demo-keys';
 
 export interface StackOptions {
   apiPort: number;

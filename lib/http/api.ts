@@ -11,6 +11,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { authenticate, type Principal } from '../auth';
+import { emulated } from '../emulator/pipeline';
 import { ApiError, forbidden, invalidParameter, notFound } from '../errors';
 import {
   type Claim,
@@ -249,7 +250,9 @@ export function api<B extends z.ZodType, Q extends z.ZodType>(
     });
     return json(route.status, route.status === 204 ? undefined : result, s.requestId);
   });
-  handler.use(frame(route)).use(authenticated(route)).use(parsed(route));
+  handler.use(frame(route));
+  handler.use(emulated<Event, Result>()); // local stack only: its clock and injected faults (SPEC §6)
+  handler.use(authenticated(route)).use(parsed(route));
   if (route.method === 'POST' || route.method === 'PATCH') handler.use(idempotent(route));
   return handler;
 }
