@@ -37,6 +37,12 @@ export interface Config {
    * (local/emulator-plugin.js); never on AWS, where "now" is the wall clock with no read.
    */
   emulator: boolean;
+  /**
+   * How long a function reuses the emulator state it read (one `GetItem` per request otherwise);
+   * a control that changes the state answers only after this long, so no request sent after its
+   * answer sees the old state.
+   */
+  emulatorCacheMs: number;
 }
 
 function load(): Config {
@@ -54,6 +60,7 @@ function load(): Config {
     logLevel: logLevel as Config['logLevel'],
     stage: str('STAGE', 'dev'),
     emulator: process.env.LOCAL_EMULATOR === 'true',
+    emulatorCacheMs: int('EMULATOR_CACHE_MS', 200, 0, 5000),
   };
 }
 

@@ -15,7 +15,7 @@ import { ApiError, invalidParameter } from '../errors';
 import { validate } from '../http/api';
 import { routes } from '../http/routes';
 import { addMonths, nowIso } from '../time';
-import { refreshClock } from './pipeline';
+import { outliveCaches, refreshClock } from './pipeline';
 import { clearState, EMULATOR_KEY, FAULT_ERRORS, readState, setClock, setFaults } from './state';
 
 export const SNAPSHOT_FORMAT = 'cen-bandwidth-snapshot/1';
@@ -28,7 +28,7 @@ type Item = Record<string, unknown>;
 export async function health(): Promise<{ statusCode: 200 | 503; body: Record<string, unknown> }> {
   const about = { table: TABLE, stage: config.stage, version };
   try {
-    const state = await refreshClock();
+    const state = await refreshClock({ fresh: true });
     return {
       statusCode: 200,
       body: {
@@ -76,7 +76,7 @@ export interface ClockView {
 }
 
 export async function getClock(): Promise<ClockView> {
-  const state = await refreshClock();
+  const state = await refreshClock({ fresh: true });
   return { now: nowIso(), simulated: state.simulated, offsetMs: clock.offsetMs };
 }
 
@@ -94,16 +94,17 @@ export async function postClock(
   let target: number | null = null;
   if (body.now !== undefined) target = instant(body.now);
   else if (body.advanceBy !== undefined) {
-    await refreshClock();
+    await refreshClock({ fresh: true });
     target = advance(clock.nowMs(), body.advanceBy);
   }
-  if (target !== null && (target < EARLIEST || target >= LATEST)) {
+  if (target !== null && !(target >= EARLIEST && target < LATEST)) {
     throw invalidParameter(
       body.now !== undefined ? 'now' : 'advanceBy',
       'The simulated time must fall between 2000-01-01 and 9000-01-01.',
     );
   }
   await setClock(target === null ? null : target - Date.now());
+  await outliveCaches();
   const view = await getClock();
   return body.runJob ? { ...view, job: await runJob(view.now) } : view;
 }
@@ -159,11 +160,13 @@ export async function getFaults() {
 export async function putFaults(input: unknown) {
   const { faults } = validate(FaultsBody, input);
   await setFaults(faults);
+  await outliveCaches();
   return getFaults();
 }
 
 export async function deleteFaults(): Promise<void> {
   await setFaults([]);
+  await outliveCaches();
 }
 
 /* ---------- reset ---------- */
@@ -174,6 +177,7 @@ export async function reset(seedDemo: () => Promise<void>): Promise<void> {
   await clearState();
   clock.setOffset(0);
   await seedDemo();
+  await outliveCaches();
 }
 
 /* ---------- snapshots ---------- */

@@ -20,12 +20,27 @@ import { transactHooks } from '../db/client';
 import { ApiError, serviceUnavailable } from '../errors';
 import { consumeFault, type EmulatorState, type Fault, readState } from './state';
 
-/** Read the stack's clock (and faults) into this module's state; returns what was read. */
-export async function refreshClock(): Promise<EmulatorState> {
-  const state = await readState();
+let cached: { state: Promise<EmulatorState>; at: number } | undefined;
+
+/**
+ * Read the stack's clock (and faults) into this module's state; returns what was read. A read
+ * younger than `emulatorCacheMs` is reused unless `fresh` (the controls always read afresh).
+ */
+export async function refreshClock(options: { fresh?: boolean } = {}): Promise<EmulatorState> {
+  if (options.fresh || !cached || Date.now() - cached.at >= config.emulatorCacheMs) {
+    const read = { state: readState(), at: Date.now() };
+    cached = read;
+    read.state.catch(() => {
+      if (cached === read) cached = undefined;
+    });
+  }
+  const state = await cached.state;
   clock.setOffset(state.simulated ? state.offsetMs : 0);
   return state;
 }
+
+/** After a control changed the state: wait until no function can still be using an older read. */
+export const outliveCaches = () => new Promise((resolve) => setTimeout(resolve, config.emulatorCacheMs + 20));
 
 /** The TransactionConflict faults of the function this module serves, as of its last request. */
 let armed: Fault[] = [];
