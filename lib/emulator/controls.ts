@@ -92,10 +92,11 @@ export async function postClock(
   const given = [body.now, body.advanceBy, body.reset].filter((v) => v !== undefined).length;
   if (given !== 1) throw invalidParameter(undefined, 'Give exactly one of now, advanceBy or reset: true.');
   let target: number | null = null;
+  const wall = Date.now();
   if (body.now !== undefined) target = instant(body.now);
   else if (body.advanceBy !== undefined) {
     await refreshClock({ fresh: true });
-    target = advance(clock.nowMs(), body.advanceBy);
+    target = advance(wall + clock.offsetMs, body.advanceBy);
   }
   if (target !== null && !(target >= EARLIEST && target < LATEST)) {
     throw invalidParameter(
@@ -103,7 +104,7 @@ export async function postClock(
       'The simulated time must fall between 2000-01-01 and 9000-01-01.',
     );
   }
-  await setClock(target === null ? null : target - Date.now());
+  await setClock(target === null ? null : target - wall);
   await outliveCaches();
   const view = await getClock();
   return body.runJob ? { ...view, job: await runJob(view.now) } : view;
