@@ -33,6 +33,20 @@ export interface Config {
   /** Rule 12: the quotas of an account that has none of its own (operators set them per account). */
   defaultQuotas: { cens: number; bandwidthPackages: number; networks: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** The stage (`dev`, `prod`, …); set by serverless. */
+  stage: string;
+  /**
+   * The local emulator's controls are on (SPEC §6): the simulated clock and injected faults are
+   * read from the table at the start of each request. Set only by serverless-offline's run
+   * (local/emulator-plugin.js); never on AWS, where "now" is the wall clock with no read.
+   */
+  emulator: boolean;
+  /**
+   * How long a function reuses the emulator state it read (one `GetItem` per request otherwise);
+   * a control that changes the state answers only after this long, so no request sent after its
+   * answer sees the old state.
+   */
+  emulatorCacheMs: number;
 }
 
 function load(): Config {
@@ -60,6 +74,9 @@ function load(): Config {
       networks: int('DEFAULT_QUOTA_NETWORKS', 1_000, 0, 100_000),
     },
     logLevel: logLevel as Config['logLevel'],
+    stage: str('STAGE', 'dev'),
+    emulator: process.env.LOCAL_EMULATOR === 'true',
+    emulatorCacheMs: int('EMULATOR_CACHE_MS', 200, 0, 5000),
   };
 }
 

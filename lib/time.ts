@@ -1,3 +1,5 @@
+import { clock } from './clock';
+
 /** Calendar arithmetic in UTC (SPEC §2.2): add months, clamping the day to the end of the month. */
 export function addMonths(iso: string, months: number): string {
   const date = new Date(iso);
@@ -22,7 +24,8 @@ export function addDays(iso: string, days: number): string {
   return new Date(Date.parse(iso) + days * 86_400_000).toISOString();
 }
 
-export const nowIso = () => new Date().toISOString();
+/** The current time: the wall clock, or the local stack's simulated clock (lib/clock.ts). */
+export const nowIso = () => new Date(clock.nowMs()).toISOString();
 
 /**
  * Times are instants: stored and returned as `YYYY-MM-DDTHH:mm:ss.sssZ`, but compared only after

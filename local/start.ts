@@ -61,6 +61,7 @@ async function main() {
 CEN Bandwidth Service is up (${((Date.now() - started) / 1000).toFixed(1)} s; ${java})
   API              ${stack.apiUrl.replace('127.0.0.1', 'localhost')}
   Lambda invoke    ${stack.lambdaUrl.replace('127.0.0.1', 'localhost')}/2015-03-31/functions/${fn}/invocations
+  Local controls   ${stack.apiUrl.replace('127.0.0.1', 'localhost')}/_local/health  (clock, faults, reset, snapshot: docs/local.md)
   DynamoDB Local   ${stack.dbUrl.replace('127.0.0.1', 'localhost')}  (table ${stack.tableName}, ${values['db-path'] ? `data in ${values['db-path']}` : 'in memory'})
   Mode             ${values['hot-reload'] ? 'worker threads, hot reload' : 'in-process (fast; restart to pick up code changes)'}
 

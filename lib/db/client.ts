@@ -102,6 +102,13 @@ const RETRYABLE_REASONS = new Set([
 
 export const TRANSACTION_RETRY = { attempts: 8, baseMs: 15, capMs: 400 };
 
+/**
+ * Local emulator only (lib/emulator/pipeline.ts installs it; nothing does on AWS): runs before each
+ * `TransactWriteItems` attempt of `transact` and may throw the cancellation DynamoDB would (an
+ * injected `TransactionConflict`), so that the retries below run as they do on AWS.
+ */
+export const transactHooks: { beforeAttempt?: (items: TransactItem[]) => Promise<void> } = {};
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -134,6 +141,7 @@ export async function transact(
   if (completes) transactItems.push(effect.completion(options.result));
   for (let attempt = 1; ; attempt++) {
     try {
+      await transactHooks.beforeAttempt?.(transactItems);
       await db.send(new TransactWriteCommand({ TransactItems: transactItems }));
       if (completes) effect.committed = true;
       return;

@@ -12,6 +12,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { authenticate, type Principal } from '../auth';
 import { type Effect, withEffect } from '../db/effect';
+import { emulated } from '../emulator/pipeline';
 import { ApiError, forbidden, invalidParameter, notFound } from '../errors';
 import {
   type Claim,
@@ -271,7 +272,9 @@ export function api<B extends z.ZodType, Q extends z.ZodType>(
     const result = s.effect ? await withEffect(s.effect, run) : await run();
     return json(route.status, route.status === 204 ? undefined : result, s.requestId);
   });
-  handler.use(frame(route)).use(authenticated(route)).use(parsed(route));
+  handler.use(frame(route));
+  handler.use(emulated<Event, Result>()); // local stack only: its clock and injected faults (SPEC §6)
+  handler.use(authenticated(route)).use(parsed(route));
   if (route.method === 'POST' || route.method === 'PATCH') handler.use(idempotent(route));
   return handler;
 }

@@ -73,6 +73,9 @@ describe('DynamoDB stopped and restarted under a burst of writes', () => {
     await stack.stopDb();
     fire(20);
     const inGap = await Promise.all(replies.slice(40));
+    const health = await fetch(`${stack.apiUrl}/_local/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: 'degraded', dynamodb: 'unavailable' });
     await stack.startDb();
     fire(20);
     const all = await Promise.all(replies);

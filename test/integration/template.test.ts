@@ -5,7 +5,7 @@
  * work folder when done) never touches the bundle a running local stack serves from.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +30,8 @@ type Resource = { Type: string; Properties: Json; DependsOn?: unknown; DeletionP
 const service = readService();
 const functions = Object.entries(service.functions);
 let resources: Record<string, Resource>;
+let templateText: string;
+let packagedFiles: string[];
 
 const lambdaId = (name: string) => `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -47,7 +49,8 @@ const index = indexArn;
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cen-package-'));
   const tree = join(dir, 'service');
-  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib']) {
+  // local/ holds the emulator plugin that serverless.yml lists (it adds nothing when packaging).
+  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib', 'local']) {
     cpSync(join(ROOT, entry), join(tree, entry), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
@@ -66,11 +69,22 @@ beforeAll(async () => {
     ],
     { cwd: tree, env, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
   );
-  const template = JSON.parse(
-    readFileSync(join(dir, 'out', 'cloudformation-template-update-stack.json'), 'utf8'),
-  );
-  resources = template.Resources;
+  templateText = readFileSync(join(dir, 'out', 'cloudformation-template-update-stack.json'), 'utf8');
+  resources = JSON.parse(templateText).Resources;
+  const zips = readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.zip'));
+  packagedFiles = zips.flatMap((zip) => zipEntries(readFileSync(join(dir, 'out', zip))));
 }, 320_000);
+
+/** The file names in a zip: its central directory's entries (signature PK\x01\x02). */
+function zipEntries(zip: Buffer): string[] {
+  const names: string[] = [];
+  for (let at = zip.indexOf(CENTRAL); at >= 0; at = zip.indexOf(CENTRAL, at + 46)) {
+    const length = zip.readUInt16LE(at + 28);
+    names.push(zip.toString('utf8', at + 46, at + 46 + length));
+  }
+  return names;
+}
+const CENTRAL = Buffer.from([0x50, 0x4b, 0x01, 0x02]);
 
 describe('the packaged CloudFormation template', () => {
   it('has the table with its three indexes, point-in-time recovery and TTL on ttl', () => {
@@ -186,5 +200,13 @@ describe('the packaged CloudFormation template', () => {
       return [event === '*' ? '$default' : `${event.method.toUpperCase()} ${event.path}`];
     });
     expect(keys.sort()).toEqual(expected.sort());
+  });
+
+  it('holds none of the local emulator: no /_local route, no function, role or setting of it', () => {
+    expect(templateText).not.toMatch(/_local|localControls|LocalControls|LOCAL_EMULATOR/);
+    const names = ofType('AWS::Lambda::Function').map(([id]) => id);
+    expect(names.sort()).toEqual(functions.map(([name]) => lambdaId(name)).sort());
+    expect(packagedFiles.length).toBeGreaterThan(0);
+    expect(packagedFiles.filter((f) => /local|emulator-plugin/i.test(f))).toEqual([]);
   });
 });

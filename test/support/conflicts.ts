@@ -5,8 +5,8 @@
  * fails the next `count` TransactWriteItems calls with exactly that cancellation (before they
  * are sent, so they write nothing) and lets every other call through to DynamoDB Local.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { raw } from '../../lib/db/client';
+import { transactionCanceled } from '../../lib/emulator/pipeline';
 
 export interface Injection {
   /** How many transactions were failed so far. */
@@ -74,17 +74,7 @@ export function injectTransactionConflicts(
     async (n, input) => {
       await options.beforeEach?.(n);
       const items = (input as { TransactItems?: unknown[] }).TransactItems ?? [];
-      // The first item conflicts (another transaction holds it); the others were not evaluated.
-      const reasons = items.map((_, i) =>
-        i === 0 ? { Code: code, Message: `${code} on the item` } : { Code: 'None' },
-      );
-      throw new TransactionCanceledException({
-        message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons
-          .map((r) => r.Code)
-          .join(', ')}]`,
-        $metadata: { httpStatusCode: 400 },
-        CancellationReasons: reasons,
-      });
+      throw transactionCanceled(items, code);
     },
   );
 }

@@ -17,7 +17,11 @@ export interface OwnStack {
   invokeJob(time: string): Promise<Response>;
 }
 
-export function useOwnStack(stage: string, env: Record<string, string>): OwnStack {
+export function useOwnStack(
+  stage: string,
+  env: Record<string, string>,
+  options: { hotReload?: boolean } = {},
+): OwnStack {
   let stack: Stack | undefined;
   beforeAll(async () => {
     stack = await startStack({
@@ -27,6 +31,7 @@ export function useOwnStack(stage: string, env: Record<string, string>): OwnStac
       externalDb: true,
       stage,
       env,
+      hotReload: options.hotReload,
     });
   });
   afterAll(async () => {
