@@ -12,6 +12,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { checkInvariants, createLoadAccount, documentClient, setupFixtures } from '../../bench/load';
 import { hashKey } from '../../lib/auth';
+import { keys } from '../../lib/db/keys';
 import { DEMO_KEYS, ROOT } from '../../local/stack';
 import { clockTests, control } from '../support/clock-tests';
 import { useOwnStack } from '../support/own-stack';
@@ -295,7 +296,7 @@ describe('snapshots', () => {
 });
 
 describe('POST /_local/reset', () => {
-  it('leaves only the demo keys, the wall clock and no fault', async () => {
+  it('leaves only the demo keys and their accounts, the wall clock and no fault', async () => {
     const { apiKey: key } = await account();
     await http(key, 'POST', '/cens', { name: 'gone' });
     await control(own, 'POST', 'clock', { advanceBy: 'P3D' });
@@ -306,7 +307,18 @@ describe('POST /_local/reset', () => {
 
     expect((await control(own, 'POST', 'reset')).status).toBe(204);
     const items = await scanTable();
-    expect(items.map((i) => i.PK).sort()).toEqual(DEMO_KEYS.map((k) => `APIKEY#${hashKey(k.apiKey)}`).sort());
+    // The demo keys, and their accounts' quota items (rule 12: 10,000 of each, nothing used).
+    expect(items.map((i) => i.PK).sort()).toEqual(
+      [
+        ...DEMO_KEYS.map((k) => `APIKEY#${hashKey(k.apiKey)}`),
+        ...DEMO_KEYS.map((k) => keys.account(k.accountId).PK),
+      ].sort(),
+    );
+    expect((await http('local-tenant-a', 'GET', '/quotas')).body.usage).toEqual({
+      cens: 0,
+      bandwidthPackages: 0,
+      networks: 0,
+    });
     expect((await control(own, 'GET', 'clock')).body).toMatchObject({ simulated: false, offsetMs: 0 });
     expect((await control(own, 'GET', 'faults')).body).toEqual({ faults: [] });
     expect((await http('local-tenant-a', 'GET', '/cens')).body.items).toEqual([]);
