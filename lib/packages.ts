@@ -470,6 +470,12 @@ export async function changeBandwidth(
       );
     }
     const delta = Math.abs(bandwidthMbps - before);
+    // Rule 1, as of the read: a downgrade below the allocation read is refused then (it would have
+    // been refused at that instant). The condition below still decides every downgrade that goes
+    // on, against the allocation at the write; and the answer, the allocation as read, stays
+    // within the new bandwidth.
+    if (!upgrade && Number(pkg.remainingMbps) < delta)
+      throw belowAllocation(id, pkg.allocatedMbps, bandwidthMbps);
     const now = nowIso();
     // Exact in what the condition holds (the bandwidth, the expiry); the allocation as read.
     const result = toPackage({
@@ -516,10 +522,7 @@ export async function changeBandwidth(
         if (!old) throw notFound('BandwidthPackage', id);
         if (old.businessStatus !== 'Normal') throw expired(id);
         if (Number(old.bandwidthMbps) !== before || old.expiresAt !== pkg.expiresAt) throw RETRY;
-        throw conflict(
-          'InvalidOperation.BwpBandwidthExceeded',
-          `Package ${id} has ${old.allocatedMbps} Mbps allocated to region connections; it cannot go down to ${bandwidthMbps} Mbps.`,
-        );
+        throw belowAllocation(id, old.allocatedMbps, bandwidthMbps);
       },
       { result },
     ).then(
@@ -533,6 +536,12 @@ export async function changeBandwidth(
   }
   throw busy();
 }
+
+const belowAllocation = (id: string, allocated: unknown, bandwidthMbps: number) =>
+  conflict(
+    'InvalidOperation.BwpBandwidthExceeded',
+    `Package ${id} has ${allocated} Mbps allocated to region connections; it cannot go down to ${bandwidthMbps} Mbps.`,
+  );
 
 /* ---------- renewal ---------- */
 
