@@ -60,6 +60,7 @@ async function main() {
   console.log(`
 CEN Bandwidth Service is up (${((Date.now() - started) / 1000).toFixed(1)} s; ${java})
   API              ${stack.apiUrl.replace('127.0.0.1', 'localhost')}
+  Console          ${stack.apiUrl.replace('127.0.0.1', 'localhost')}/console/   (API reference: /docs/)
   Lambda invoke    ${stack.lambdaUrl.replace('127.0.0.1', 'localhost')}/2015-03-31/functions/${fn}/invocations
   DynamoDB Local   ${stack.dbUrl.replace('127.0.0.1', 'localhost')}  (table ${stack.tableName}, ${values['db-path'] ? `data in ${values['db-path']}` : 'in memory'})
   Mode             ${values['hot-reload'] ? 'worker threads, hot reload' : 'in-process (fast; restart to pick up code changes)'}

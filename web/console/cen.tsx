@@ -130,7 +130,7 @@ function NetworksTab({ cen }: { cen: Cen }) {
             <td>{n.networkId}</td>
             <td>{n.networkType}</td>
             <td>{regionName(n.regionId)}</td>
-            <td>{time(n.attachedAt)}</td>
+            <td class="nowrap">{time(n.attachedAt)}</td>
             <td class="actions">
               <button type="button" onClick={() => setDialog({ kind: 'detach', network: n })}>
                 Detach
@@ -267,7 +267,7 @@ function PackagesTab({ cen }: { cen: Cen }) {
             <td>
               {p.status} · {p.businessStatus}
             </td>
-            <td>{day(p.expiresAt)}</td>
+            <td class="nowrap">{day(p.expiresAt)}</td>
             <td class="actions">
               {p.status === 'Idle' && (
                 <button type="button" onClick={() => open({ kind: 'bind', pkg: p })}>
@@ -475,8 +475,8 @@ function OrdersDialog(props: { pkg: BandwidthPackage; onClose: (done: boolean) =
                 <> (was {o.bandwidthMbpsBefore})</>
               )}
             </td>
-            <td>{day(o.expiresAtAfter)}</td>
-            <td>{time(o.createdAt)}</td>
+            <td class="nowrap">{day(o.expiresAtAfter)}</td>
+            <td class="nowrap">{time(o.createdAt)}</td>
           </tr>
         ))}
       </Table>

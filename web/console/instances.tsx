@@ -43,7 +43,7 @@ export function InstancesPage() {
             <td>{cen.name}</td>
             <td>{cen.description ?? ''}</td>
             <td>{cen.status}</td>
-            <td>{time(cen.createdAt)}</td>
+            <td class="nowrap">{time(cen.createdAt)}</td>
             <td class="actions">
               <a href={`#/cens/${cen.cenId}`}>Manage</a>
               <button type="button" onClick={() => setDialog({ kind: 'delete', cen })}>

@@ -42,7 +42,7 @@ export function TicketsPage() {
             <td>{t.status}</td>
             <td>{t.reason ?? ''}</td>
             <td>{t.resolution ?? ''}</td>
-            <td>{time(t.createdAt)}</td>
+            <td class="nowrap">{time(t.createdAt)}</td>
             <td class="actions">
               {role === 'operator' && t.status === 'Open' && (
                 <>
