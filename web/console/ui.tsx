@@ -119,29 +119,31 @@ export function Table(props: {
   children: ComponentChildren[];
 }) {
   return (
-    <table>
-      <caption>{props.caption}</caption>
-      <thead>
-        <tr>
-          {props.headers.map((h) => (
-            <th key={h} scope="col">
-              {h}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {props.children.length ? (
-          props.children
-        ) : (
+    <div class="table-wrap">
+      <table>
+        <caption>{props.caption}</caption>
+        <thead>
           <tr>
-            <td colSpan={props.headers.length} class="empty">
-              {props.empty}
-            </td>
+            {props.headers.map((h) => (
+              <th key={h} scope="col">
+                {h}
+              </th>
+            ))}
           </tr>
-        )}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {props.children.length ? (
+            props.children
+          ) : (
+            <tr>
+              <td colSpan={props.headers.length} class="empty">
+                {props.empty}
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
