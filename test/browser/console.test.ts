@@ -165,6 +165,15 @@ describe('the web console', () => {
     // The CEN page; attach a network, and detach another.
     await openCen(page, cenId, name);
     expect(await text(page.getByRole('main'))).toContain(cenId);
+    // The tabs follow the arrow keys.
+    await page.getByRole('tab', { name: 'Networks' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await poll(() => isFocused(page.getByRole('tab', { name: 'Bandwidth Packages' }))).toBe(true);
+    expect(await page.getByRole('tab', { name: 'Bandwidth Packages' }).getAttribute('aria-selected')).toBe(
+      'true',
+    );
+    await page.keyboard.press('ArrowLeft');
+    await poll(() => isFocused(page.getByRole('tab', { name: 'Networks' }))).toBe(true);
     await openTab(page, 'Networks');
     for (const networkId of ['vpc-web', 'vpc-old']) {
       d = await openDialog(page, page.getByRole('button', { name: 'Attach Network' }), 'Attach Network');
