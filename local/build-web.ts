@@ -5,8 +5,8 @@
  * functions. Every file but the two index pages is named by its content hash, so it can be cached
  * for a year; the index pages are revalidated on each load.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -54,8 +54,7 @@ async function bundle(entry: string): Promise<string> {
 }
 
 export async function buildWeb(into = WEB_DIST): Promise<void> {
-  const tmp = `${into}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
+  const tmp = `${into}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const files = new Map<string, string | Buffer>();
   const add = (dir: string, name: string, body: string | Buffer) => {
     const file = hashed(name, body);
@@ -81,7 +80,13 @@ export async function buildWeb(into = WEB_DIST): Promise<void> {
     writeFileSync(join(tmp, path), body);
   }
   rmSync(into, { recursive: true, force: true });
-  renameSync(tmp, into);
+  try {
+    renameSync(tmp, into);
+  } catch (error) {
+    // Another stack built the same sources at the same moment: its output is this one's.
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(into)) throw error;
+  }
 }
 
 if (require.main === module) {

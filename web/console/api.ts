@@ -84,7 +84,8 @@ export function client(apiKey: string) {
     do {
       const q = new URLSearchParams(query);
       if (nextToken) q.set('nextToken', nextToken);
-      const page = await call<Page<T>>('GET', q.size ? `${path}?${q}` : path);
+      const qs = q.toString();
+      const page = await call<Page<T>>('GET', qs ? `${path}?${qs}` : path);
       items.push(...page.items);
       nextToken = page.nextToken;
     } while (nextToken);
