@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { buildWeb } from './build-web';
 import { createTable } from './table';
 
 export const ROOT = resolve(__dirname, '..');
@@ -189,8 +190,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
+    // The console's assets are built while DynamoDB Local starts: serverless-offline copies them
+    // beside the handlers when it starts (package.patterns in serverless.yml).
+    const web = buildWeb();
     await startDb();
     await createTable(client, tableName);
+    await web;
 
     const env = {
       ...process.env,

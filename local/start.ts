@@ -60,6 +60,7 @@ async function main() {
   console.log(`
 CEN Bandwidth Service is up (${((Date.now() - started) / 1000).toFixed(1)} s; ${java})
   API              ${stack.apiUrl.replace('127.0.0.1', 'localhost')}
+  Console          ${stack.apiUrl.replace('127.0.0.1', 'localhost')}/console/   (API reference: /docs/)
   Lambda invoke    ${stack.lambdaUrl.replace('127.0.0.1', 'localhost')}/2015-03-31/functions/${fn}/invocations
   Local controls   ${stack.apiUrl.replace('127.0.0.1', 'localhost')}/_local/health  (clock, faults, reset, snapshot: docs/local.md)
   DynamoDB Local   ${stack.dbUrl.replace('127.0.0.1', 'localhost')}  (table ${stack.tableName}, ${values['db-path'] ? `data in ${values['db-path']}` : 'in memory'})

@@ -468,3 +468,19 @@ export const routes = {
 } satisfies Record<string, Route>;
 
 export type RouteName = keyof typeof routes;
+
+/**
+ * The public pages (SPEC §7): the web console and the API reference. They are not operations of
+ * the API (no key, no JSON body, no error codes of their own), so they are not in `routes` nor in
+ * the OpenAPI document; serverless.yml routes each function here by exactly these paths
+ * (test/unit/openapi.test.ts), ahead of the catch-all `routeNotFound`.
+ */
+export const staticRoutes = {
+  serveConsole: {
+    method: 'GET',
+    paths: ['/console', '/console/{proxy+}', '/docs', '/docs/{proxy+}'],
+    summary: 'The web console and the API reference page: built files, no API key',
+  },
+} as const;
+
+export type StaticRouteName = keyof typeof staticRoutes;

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Route, routes } from '../../lib/http/routes';
+import { type Route, routes, staticRoutes } from '../../lib/http/routes';
+import { buildWeb } from '../../local/build-web';
 import { ROOT } from '../../local/stack';
 import {
   actions,
@@ -18,6 +19,7 @@ import {
   grant,
   grants,
   httpRoute,
+  httpRoutes,
   indexArn,
   readService,
   type Statement,
@@ -32,6 +34,8 @@ const functions = Object.entries(service.functions);
 let resources: Record<string, Resource>;
 let templateText: string;
 let packagedFiles: string[];
+let artifact: Buffer;
+const isStatic = (name: string) => Object.hasOwn(staticRoutes, name);
 
 const lambdaId = (name: string) => `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -54,6 +58,7 @@ beforeAll(async () => {
     cpSync(join(ROOT, entry), join(tree, entry), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
+  await buildWeb(join(tree, 'dist', 'web')); // as `npm run package` does first
   // The environment of a clean shell: nothing of the test stack (endpoint, table, keys) may leak
   // into the template through `${env:...}`.
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, SLS_TELEMETRY_DISABLED: '1' };
@@ -73,6 +78,7 @@ beforeAll(async () => {
   resources = JSON.parse(templateText).Resources;
   const zips = readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.zip'));
   packagedFiles = zips.flatMap((zip) => zipEntries(readFileSync(join(dir, 'out', zip))));
+  artifact = readFileSync(join(dir, 'out', 'cen-bandwidth.zip'));
 }, 320_000);
 
 /** The file names in a zip: its central directory's entries (signature PK\x01\x02). */
@@ -160,6 +166,7 @@ describe('the packaged CloudFormation template', () => {
 
   it('lets every HTTP function authenticate, and every POST and PATCH keep its idempotency record', () => {
     for (const [name, fn] of functions) {
+      if (isStatic(name)) continue;
       const event = httpRoute(fn);
       if (event === undefined) continue;
       const granted = grants(roleOf(name).statements);
@@ -194,12 +201,33 @@ describe('the packaged CloudFormation template', () => {
 
   it('routes every HTTP function through the HTTP API, the catch-all as $default', () => {
     const keys = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey as string);
-    const expected = functions.flatMap(([, fn]) => {
-      const event = httpRoute(fn);
-      if (event === undefined) return [];
-      return [event === '*' ? '$default' : `${event.method.toUpperCase()} ${event.path}`];
-    });
+    const expected = functions.flatMap(([, fn]) =>
+      httpRoutes(fn).map((event) =>
+        event === '*' ? '$default' : `${event.method.toUpperCase()} ${event.path}`,
+      ),
+    );
     expect(keys.sort()).toEqual(expected.sort());
+    expect(keys).toEqual(expect.arrayContaining(['GET /console/{proxy+}', 'GET /docs/{proxy+}']));
+  });
+
+  it('serves the public pages from a function with a role of its own that reaches no table', () => {
+    for (const name of Object.keys(staticRoutes)) {
+      const { id, statements } = roleOf(name);
+      expect(id, name).not.toBe('IamRoleLambdaExecution');
+      expect(grants(statements), name).toEqual([]);
+      // Its logs, and nothing else.
+      for (const s of statements) for (const action of actions(s)) expect(action, name).toMatch(/^logs:/);
+    }
+  });
+
+  it('packages the built console and API reference beside the handlers', () => {
+    for (const file of [
+      'dist/web/console/index.html',
+      'dist/web/docs/index.html',
+      'functions/serveConsole.js',
+    ]) {
+      expect(artifact.includes(Buffer.from(file)), file).toBe(true);
+    }
   });
 
   it('holds none of the local emulator: no /_local route, no function, role or setting of it', () => {

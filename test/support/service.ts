@@ -68,11 +68,16 @@ export function readService(): ServiceDef {
   return parse(text, { customTags: cloudFormationTags, maxAliasCount: -1 }) as ServiceDef;
 }
 
-/** The function's HTTP route, `'*'` for the catch-all, undefined for a function with no route. */
+/** Every HTTP route of a function (the public pages' function has several). */
+export function httpRoutes(fn: FunctionDef): HttpApiEvent[] {
+  return (fn.events ?? []).flatMap((e) => (e.httpApi === undefined ? [] : [e.httpApi]));
+}
+
+/** An API function's one HTTP route, `'*'` for the catch-all, undefined for a function with no route. */
 export function httpRoute(fn: FunctionDef): HttpApiEvent | undefined {
-  const events = (fn.events ?? []).filter((e) => e.httpApi !== undefined);
+  const events = httpRoutes(fn);
   if (events.length > 1) throw new Error(`${fn.handler}: more than one httpApi event`);
-  return events[0]?.httpApi;
+  return events[0];
 }
 
 export const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);

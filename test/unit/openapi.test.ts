@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { errorCodes, openApiDocument, statusOfCode } from '../../lib/http/openapi';
-import { type Route, type RouteName, routes } from '../../lib/http/routes';
+import { type Route, type RouteName, routes, staticRoutes } from '../../lib/http/routes';
 import { ROOT } from '../../local/stack';
-import { httpRoute, readService } from '../support/service';
+import { httpRoute, httpRoutes, readService } from '../support/service';
 
 type Json = Record<string, any>;
 const doc = openApiDocument() as Json;
@@ -196,7 +196,9 @@ describe('the OpenAPI document', () => {
 
 describe('serverless.yml, the route registry and the document', () => {
   const functions = Object.entries(service.functions);
+  const isStatic = (name: string) => Object.hasOwn(staticRoutes, name);
   const routed = functions.flatMap(([name, fn]) => {
+    if (isStatic(name)) return [];
     const event = httpRoute(fn);
     return event === undefined ? [] : [[name, event] as const];
   });
@@ -233,5 +235,25 @@ describe('serverless.yml, the route registry and the document', () => {
   it('keeps the catch-all last, so that it never shadows a route', () => {
     expect(routed.at(-1)).toEqual(['routeNotFound', '*']);
     expect(routed.filter(([, event]) => event === '*')).toHaveLength(1);
+    const names = functions.map(([name]) => name);
+    for (const name of Object.keys(staticRoutes)) {
+      expect(names.indexOf(name), name).toBeLessThan(names.indexOf('routeNotFound'));
+    }
+  });
+
+  it('routes the public pages by the paths of staticRoutes, outside the API and its document', () => {
+    const served = functions.filter(([name]) => isStatic(name));
+    expect(served.map(([name]) => name).sort()).toEqual(Object.keys(staticRoutes).sort());
+    const apiPaths = new Set(Object.values(routes).map((r) => r.path));
+    for (const [name, fn] of served) {
+      const route = staticRoutes[name as keyof typeof staticRoutes];
+      const events = httpRoutes(fn).map((e) => (e === '*' ? e : `${e.method.toUpperCase()} ${e.path}`));
+      expect(events, name).toEqual(route.paths.map((path) => `${route.method} ${path}`));
+      expect(Object.hasOwn(routes, name), name).toBe(false);
+      for (const path of route.paths) {
+        expect(doc.paths[path], path).toBeUndefined();
+        expect(apiPaths.has(path), path).toBe(false);
+      }
+    }
   });
 });
