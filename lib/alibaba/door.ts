@@ -1,0 +1,88 @@
+/**
+ * The RPC door at `/` (SPEC §8): one Lambda function, since an API Gateway route cannot branch on
+ * a query parameter. It decodes (query string and form body merged), verifies (lib/alibaba/
+ * protocol.ts, in §8.1's order) and dispatches to an action of lib/alibaba/actions.ts; the
+ * domain stays in lib/. Success is 200 `{RequestId, ...}`; an error `{RequestId, HostId, Code,
+ * Message, Recommend}`, all strings.
+ */
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { log } from '../log';
+import { ACTIONS } from './actions';
+import { RpcError, toRpcError } from './errors';
+import { decodeParams, Reader } from './params';
+import { verify } from './protocol';
+
+export interface Result {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const CONTENT_TYPE = 'application/json; charset=utf-8';
+
+function answer(statusCode: number, body: Record<string, unknown>, requestId: string): Result {
+  return {
+    statusCode,
+    headers: { 'content-type': CONTENT_TYPE, 'x-request-id': requestId },
+    body: JSON.stringify(body),
+  };
+}
+
+function bodyOf(event: APIGatewayProxyEventV2): string {
+  const body: unknown = event.body;
+  if (body === undefined || body === null) return '';
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return event.isBase64Encoded ? Buffer.from(text, 'base64').toString('utf8') : text;
+}
+
+export async function alibabaRpc(event: APIGatewayProxyEventV2, context: Context): Promise<Result> {
+  const requestId = context.awsRequestId;
+  const started = Date.now();
+  const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
+  let action: string | undefined;
+  let accountId: string | undefined;
+  try {
+    if (method !== 'GET' && method !== 'POST') {
+      throw new RpcError(
+        405,
+        'UnsupportedHTTPMethod',
+        `The HTTP method ${method} is not supported; use GET or POST.`,
+      );
+    }
+    const params = decodeParams(event.rawQueryString ?? '', bodyOf(event), event.headers?.['content-type']);
+    const verified = await verify(method, params);
+    action = verified.action;
+    accountId = verified.principal.accountId;
+    const run = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
+    if (!run) throw new RpcError(404, 'InvalidAction.NotFound', `Specified api ${action} is not found.`);
+    const result = await run(new Reader(params), verified.principal);
+    log.info('request', { requestId, door: 'rpc', action, status: 200, accountId, ms: Date.now() - started });
+    return answer(200, { RequestId: requestId, ...result }, requestId);
+  } catch (error) {
+    const rpc = toRpcError(error) ?? new RpcError(500, 'InternalError', 'An internal error occurred.');
+    if (rpc.statusCode === 500) {
+      log.error('unhandled error', {
+        requestId,
+        name: (error as Error)?.name,
+        error: (error as Error)?.stack,
+      });
+    }
+    log.info('request', {
+      requestId,
+      door: 'rpc',
+      action,
+      status: rpc.statusCode,
+      code: rpc.code,
+      accountId,
+      ms: Date.now() - started,
+    });
+    const body = {
+      RequestId: requestId,
+      HostId: event.headers?.host ?? '',
+      Code: rpc.code,
+      Message: rpc.message,
+      Recommend: rpc.recommend,
+    };
+    return answer(rpc.statusCode, body, requestId);
+  }
+}
