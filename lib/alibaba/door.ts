@@ -12,6 +12,13 @@ import { RpcError, toRpcError } from './errors';
 import { decodeParams, Reader } from './params';
 import { verify } from './protocol';
 
+/**
+ * Its route in serverless.yml: every method at `/`. It is not an operation of the REST API's
+ * registry (lib/http/routes.ts) nor of its OpenAPI document: one path, many actions, another
+ * protocol, described in docs/alibaba-api.md.
+ */
+export const RPC_ROUTE = { method: '*', path: '/' } as const;
+
 export interface Result {
   statusCode: number;
   headers: Record<string, string>;
