@@ -27,9 +27,18 @@ export interface RpcDoorOptions {
 
 export interface RpcDoorResult {
   rounds: number;
+  /** The recorded requests of both doors, and (for the runner's table) the RPC door's latency. */
+  requests: number;
+  latencyMs: Latency;
   rest: Latency;
   rpc: Latency;
-  /** RPC / REST, of the medians and of the means. */
+  /**
+   * The median over rounds of (RPC create + delete) / (REST create + delete) within the round:
+   * each round's four requests ran back to back, so a burst of load elsewhere on the machine
+   * falls on both sides of its ratio. The target is read on this one.
+   */
+  pairedRatio: number;
+  /** RPC / REST, of the medians and of the means over all requests. */
   p50Ratio: number;
   meanRatio: number;
   non2xx: number;
@@ -100,6 +109,7 @@ export async function rpcDoorScenario(o: RpcDoorOptions): Promise<RpcDoorResult>
 
   const restTimes: number[] = [];
   const rpcTimes: number[] = [];
+  const roundRatios: number[] = [];
   const round = async (i: number, record: boolean) => {
     const [restA, restB] = PAIRS[(2 * i) % PAIRS.length]!;
     const [rpcA, rpcB] = PAIRS[(2 * i + 1) % PAIRS.length]!;
@@ -117,11 +127,16 @@ export async function rpcDoorScenario(o: RpcDoorOptions): Promise<RpcDoorResult>
       i % 2 === 0
         ? [restCreate, limit(1), restDelete, limit(0)]
         : [limit(1), restCreate, limit(0), restDelete];
+    let restMs = 0;
+    let rpcMs = 0;
     for (const step of steps) {
       const { ms } = await step();
-      if (!record) continue;
-      (step === restCreate || step === restDelete ? restTimes : rpcTimes).push(ms);
+      const isRest = step === restCreate || step === restDelete;
+      if (isRest) restMs += ms;
+      else rpcMs += ms;
+      if (record) (isRest ? restTimes : rpcTimes).push(ms);
     }
+    if (record) roundRatios.push(rpcMs / restMs);
   };
 
   for (let i = 0; i < (o.warmupRounds ?? 50); i++) await round(i, false);
@@ -134,10 +149,20 @@ export async function rpcDoorScenario(o: RpcDoorOptions): Promise<RpcDoorResult>
   const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
   return {
     rounds,
+    requests: restTimes.length + rpcTimes.length,
+    latencyMs: rpcLatency,
     rest: restLatency,
     rpc: rpcLatency,
+    pairedRatio: Math.round(median(roundRatios) * 100) / 100,
     p50Ratio: ratio(rpcLatency.p50, restLatency.p50),
     meanRatio: ratio(rpcLatency.mean, restLatency.mean),
     non2xx,
   };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

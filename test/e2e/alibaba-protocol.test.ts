@@ -167,6 +167,7 @@ describe('the checks of SPEC §8.1, each with its code', () => {
       `LTAI${randomUUID().replaceAll('-', '').slice(0, 20)}`,
       t.apiKey,
       'local-tenant-a',
+      'L'.repeat(3000), // no pair can have it; DynamoDB could not even key it
     ]) {
       const res = await alibaba({ accessKeyId, accessKeySecret: 'whatever' }).fail('DescribeCens');
       expect(res).toMatchObject({ code: 'InvalidAccessKeyId.NotFound', status: 404 });
