@@ -9,8 +9,9 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { log } from '../log';
 import { ACTIONS } from './actions';
 import { RpcError, toRpcError } from './errors';
+import { fenced } from './nonces';
 import { decodeParams, Reader } from './params';
-import { verify } from './protocol';
+import { checkVersion, verify } from './protocol';
 
 /**
  * Its route in serverless.yml: every method at `/`. It is not an operation of the REST API's
@@ -48,6 +49,7 @@ export async function alibabaRpc(event: APIGatewayProxyEventV2, context: Context
   const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
   let action: string | undefined;
   let accountId: string | undefined;
+  let verifyMs: number | undefined;
   try {
     if (method !== 'GET' && method !== 'POST') {
       throw new RpcError(
@@ -58,12 +60,18 @@ export async function alibabaRpc(event: APIGatewayProxyEventV2, context: Context
     }
     const params = decodeParams(event.rawQueryString ?? '', bodyOf(event), event.headers?.['content-type']);
     const verified = await verify(method, params);
+    verifyMs = Date.now() - started;
     action = verified.action;
     accountId = verified.principal.accountId;
-    const run = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
-    if (!run) throw new RpcError(404, 'InvalidAction.NotFound', `Specified api ${action} is not found.`);
-    const result = await run(new Reader(params), verified.principal);
-    log.info('request', { requestId, door: 'rpc', action, status: 200, accountId, ms: Date.now() - started });
+    const result = await fenced(verified.recorded, async () => {
+      checkVersion(params);
+      const run = Object.hasOwn(ACTIONS, verified.action) ? ACTIONS[verified.action] : undefined;
+      if (!run)
+        throw new RpcError(404, 'InvalidAction.NotFound', `Specified api ${verified.action} is not found.`);
+      return run(new Reader(params), verified.principal);
+    });
+    const ms = Date.now() - started;
+    log.info('request', { requestId, door: 'rpc', action, status: 200, accountId, ms, verifyMs });
     return answer(200, { RequestId: requestId, ...result }, requestId);
   } catch (error) {
     const rpc = toRpcError(error) ?? new RpcError(500, 'InternalError', 'An internal error occurred.');

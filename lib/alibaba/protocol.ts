@@ -1,12 +1,13 @@
 /**
  * The common-parameter checks of SPEC §8.1, in its order (the first failing one answers):
  * missing → unsupported/malformed → unknown AccessKeyId → signature → timestamp window (wall
- * clock) → nonce (a conditional write) → version → action. Nothing before the nonce writes.
+ * clock) → nonce (a conditional write) → version → action. Nothing before the nonce writes; the
+ * nonce's outcome is awaited behind a write fence (nonces.ts), and answers before anything after it.
  */
 import type { Principal } from '../auth';
 import { findAccessKey } from './accessKeys';
 import { invalid, missing, RpcError } from './errors';
-import { recordNonce, WINDOW_MS } from './nonces';
+import { startRecording, WINDOW_MS } from './nonces';
 import type { Params } from './params';
 import { sign, signaturesMatch, stringToSign } from './signature';
 
@@ -50,6 +51,8 @@ export function parseTimestamp(text: string): number | undefined {
 export interface Verified {
   principal: Principal;
   action: string;
+  /** The nonce's recording, running: rejects with `SignatureNonceUsed` when it cannot go on. */
+  recorded: Promise<void>;
 }
 
 export async function verify(method: string, params: Params): Promise<Verified> {
@@ -105,9 +108,13 @@ export async function verify(method: string, params: Params): Promise<Verified> 
       'Check the clock of the client.',
     );
   }
-  if (!(await recordNonce(key.accessKeyId, params.SignatureNonce!, timestamp))) {
-    throw new RpcError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
-  }
+  // From here on the nonce check answers first (see nonces.ts): `recorded` is awaited by fenced().
+  const recorded = startRecording(key.accessKeyId, params.SignatureNonce!, timestamp);
+  return { principal: { accountId: key.accountId, role: key.role }, action: params.Action!, recorded };
+}
+
+/** The checks after the nonce's: the version, then the action. */
+export function checkVersion(params: Params): void {
   if (params.Version !== API_VERSION) {
     throw new RpcError(
       400,
@@ -115,5 +122,4 @@ export async function verify(method: string, params: Params): Promise<Verified> 
       `Specified parameter Version ${params.Version} is not valid; use ${API_VERSION}.`,
     );
   }
-  return { principal: { accountId: key.accountId, role: key.role }, action: params.Action! };
 }

@@ -296,4 +296,26 @@ describe('one signed request sent many times at once', () => {
     const cens = (await t.rest.get('/cens')).body.items;
     expect(cens.map((c: { cenId: string }) => c.cenId)).toEqual([ok[0]!.body.CenId]);
   });
+
+  it('lets exactly one copy of an allocation take bandwidth, the others having written nothing', async () => {
+    const t = await newAlibabaTenant();
+    const { CenId } = await t.rpc.call('CreateCen', { Name: 'fence' });
+    const { CenBandwidthPackageId } = await t.rpc.call('CreateCenBandwidthPackage', {
+      GeographicRegionAId: 'China',
+      GeographicRegionBId: 'Europe',
+      Bandwidth: 10,
+    });
+    await t.rpc.call('AssociateCenBandwidthPackage', { CenId, CenBandwidthPackageId });
+    // The copies read the binding before the nonce's outcome is known; only writes wait for it.
+    const url = await signedByPopCore(t.keys, 'SetCenInterRegionBandwidthLimit', {
+      CenId,
+      LocalRegionId: 'eu-west-1',
+      OppositeRegionId: 'cn-beijing',
+      BandwidthLimit: 3,
+    });
+    const statuses = await Promise.all(Array.from({ length: 10 }, async () => (await fetch(url)).status));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    const pkg = (await t.rest.get(`/bandwidth-packages/${CenBandwidthPackageId}`)).body;
+    expect(pkg).toMatchObject({ allocatedMbps: 3, remainingMbps: 7 });
+  });
 });
