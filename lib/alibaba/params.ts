@@ -119,7 +119,7 @@ export class Reader {
     for (const [index, { key, values }] of byIndex) {
       if (key === undefined) throw missing(`Filter.${index}.Key`);
       if (!allowed.includes(key))
-        throw invalid('Filter', `Unknown filter key ${key}; use ${allowed.join(', ')}.`);
+        throw invalid(undefined, `Unknown filter key ${key}; use ${allowed.join(', ')}.`);
       const set = keys.get(key) ?? new Set();
       for (const v of values) set.add(v);
       keys.set(key, set);
