@@ -63,7 +63,7 @@ export async function alibabaRpc(event: APIGatewayProxyEventV2, context: Context
     verifyMs = Date.now() - started;
     action = verified.action;
     accountId = verified.principal.accountId;
-    const result = await fenced(verified.recorded, async () => {
+    const result = await fenced(verified.nonce, async () => {
       checkVersion(params);
       const run = Object.hasOwn(ACTIONS, verified.action) ? ACTIONS[verified.action] : undefined;
       if (!run)

@@ -1,92 +1,148 @@
 /**
- * SignatureNonce replay protection (SPEC §8.1). Recording a nonce is one conditional `PutItem`,
- * so of concurrent copies of one signed request exactly one goes on. An item lives until no copy
- * of its request could pass the timestamp window any more (the later of now and the request's
- * `Timestamp`, plus the window); DynamoDB TTL deletes it some time after, and until then the
- * condition treats a lapsed item as absent.
+ * SignatureNonce replay protection (SPEC §8.1): a request that passes the signature and the
+ * timestamp window records `(AccessKeyId, nonce)` with a conditional write, so of concurrent
+ * copies of one signed request exactly one goes on. The record lives until no copy of its request
+ * could pass the timestamp window any more (the later of now and the request's `Timestamp`, plus
+ * the window); DynamoDB TTL deletes it some time after, and until then the condition treats a
+ * lapsed record as absent.
  *
- * The nonce write is not waited for before the action starts: it runs beside the action's first
- * reads, behind a **write fence**. Inside `fenced()`, every write the action sends to DynamoDB
- * (a middleware on the one client, keyed by an AsyncLocalStorage) first waits for the nonce's
- * outcome, and fails if the nonce was used; and the answer waits for it too, so a used nonce
- * answers `SignatureNonceUsed` whatever the action did, having written nothing. The nonce's own
- * `PutItem` is sent outside the fence. This takes the nonce's round trip off an allocation's
- * latency (it overlaps the binding or connection read), which is most of what the door adds.
+ * Where the record is written: behind a **write fence**. The action runs inside `fenced()` (an
+ * AsyncLocalStorage), and a middleware on the one DynamoDB client sees each write it sends:
+ *
+ * - the action's first `TransactWriteItems` carries the nonce's conditional `Put` as one more
+ *   item, so an allocation (one read, one transaction) pays no extra round trip; a cancellation
+ *   whose nonce item failed its condition is `SignatureNonceUsed`, and a cancellation for any other
+ *   reason wrote nothing, the nonce included, so the next write tries again;
+ * - any other write first records the nonce with its own conditional `PutItem`;
+ * - when the action is done, a nonce not yet recorded (a read-only action, a refusal) is recorded
+ *   before the answer leaves, and a used nonce answers `SignatureNonceUsed` whatever the action
+ *   did: it wrote nothing, since its every write waited for the nonce.
+ *
+ * The actions send their writes one after another (never two at once), which this relies on.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { conditionFailed, db, raw, TABLE, translate } from '../db/client';
 import { keys } from '../db/keys';
 import { RpcError } from './errors';
 
 export const WINDOW_MS = 15 * 60 * 1000;
 
-/** True when the nonce was new (and is now recorded), false when it was already used. */
-export async function recordNonce(accessKeyId: string, nonce: string, timestampMs: number): Promise<boolean> {
+export interface Nonce {
+  accessKeyId: string;
+  nonce: string;
+  /** The request's `Timestamp`, in epoch milliseconds. */
+  timestampMs: number;
+}
+
+/** The record and its condition: a nonce is used once per AccessKeyId within the window. */
+function nonceWrite(n: Nonce) {
   const now = Date.now();
-  const expiresAtMs = Math.max(now, timestampMs) + WINDOW_MS;
-  try {
-    await db.send(
-      new PutCommand({
-        TableName: TABLE,
-        Item: {
-          ...keys.nonce(accessKeyId, createHash('sha256').update(nonce).digest('hex')),
-          entity: 'Nonce',
-          expiresAtMs,
-          ttl: Math.ceil(expiresAtMs / 1000),
-        },
-        // A nonce is used once per AccessKeyId within the window; a lapsed record counts as absent.
-        ConditionExpression: 'attribute_not_exists(PK) OR expiresAtMs < :now',
-        ExpressionAttributeValues: { ':now': now },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (conditionFailed(error)) return false;
-    translate(error);
-  }
+  const expiresAtMs = Math.max(now, n.timestampMs) + WINDOW_MS;
+  return {
+    TableName: TABLE,
+    Item: {
+      ...keys.nonce(n.accessKeyId, createHash('sha256').update(n.nonce).digest('hex')),
+      entity: 'Nonce',
+      expiresAtMs,
+      ttl: Math.ceil(expiresAtMs / 1000),
+    },
+    ConditionExpression: 'attribute_not_exists(PK) OR expiresAtMs < :now',
+    ExpressionAttributeValues: { ':now': now },
+  };
 }
 
 export const nonceUsed = () =>
   new RpcError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
 
-/** Record the nonce; the promise rejects with `SignatureNonceUsed` (or a 503) when it cannot go on. */
-export function startRecording(accessKeyId: string, nonce: string, timestampMs: number): Promise<void> {
-  const recorded = recordNonce(accessKeyId, nonce, timestampMs).then((fresh) => {
-    if (!fresh) throw nonceUsed();
-  });
-  recorded.catch(() => undefined); // awaited by fenced(); never an unhandled rejection meanwhile
-  return recorded;
+/** Record the nonce alone; throws `SignatureNonceUsed` when it was used. */
+export async function recordNonce(n: Nonce): Promise<void> {
+  try {
+    await db.send(new PutCommand(nonceWrite(n)));
+  } catch (error) {
+    if (conditionFailed(error)) throw nonceUsed();
+    translate(error);
+  }
 }
 
-const fence = new AsyncLocalStorage<Promise<void>>();
-const WRITES = new Set([
-  'PutItemCommand',
-  'UpdateItemCommand',
-  'DeleteItemCommand',
-  'TransactWriteItemsCommand',
-  'BatchWriteItemCommand',
-]);
+interface Fence extends Nonce {
+  recorded: boolean;
+  /** A separate recording in flight (or done). */
+  recording?: Promise<void>;
+}
+
+async function ensureRecorded(f: Fence): Promise<void> {
+  if (f.recorded) return;
+  // Sent outside the fence, which would otherwise hold the nonce's own write back.
+  f.recording ??= fence.exit(() => recordNonce(f));
+  await f.recording;
+  f.recorded = true;
+}
+
+const fence = new AsyncLocalStorage<Fence>();
+const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
+const TRANSACTION = 'TransactWriteItemsCommand';
+const MAX_TRANSACTION_ITEMS = 100;
+
+type TransactInput = {
+  TransactItems?: Record<string, { Item?: Record<string, unknown>; Key?: Record<string, unknown> }>[];
+};
+
+/** The nonce's `Put`, in the form of the transaction's other items (marshalled or not yet). */
+function noncePut(items: NonNullable<TransactInput['TransactItems']>, f: Fence) {
+  const write = nonceWrite(f);
+  const first = Object.values(items[0] ?? {})[0];
+  const pk = (first?.Item ?? first?.Key)?.PK;
+  if (typeof pk === 'string' || pk === undefined) return { Put: write };
+  return {
+    Put: {
+      ...write,
+      Item: marshall(write.Item),
+      ExpressionAttributeValues: marshall(write.ExpressionAttributeValues),
+    },
+  };
+}
 
 raw.middlewareStack.add(
   (next, context) => async (args) => {
-    const recorded = fence.getStore();
-    if (recorded && WRITES.has(context.commandName ?? '')) await recorded;
-    return next(args);
+    const f = fence.getStore();
+    const command = context.commandName ?? '';
+    if (!f || f.recorded || (command !== TRANSACTION && !WRITES.has(command))) return next(args);
+    const input = args.input as TransactInput;
+    const items = input.TransactItems ?? [];
+    if (command !== TRANSACTION || f.recording || items.length >= MAX_TRANSACTION_ITEMS) {
+      await ensureRecorded(f);
+      return next(args);
+    }
+    // The nonce rides in the action's transaction: one round trip for both.
+    input.TransactItems = [...items, noncePut(items, f)];
+    try {
+      const out = await next(args);
+      f.recorded = true;
+      return out;
+    } catch (error) {
+      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+      if (reasons?.[items.length]?.Code === 'ConditionalCheckFailed') throw nonceUsed();
+      throw error;
+    } finally {
+      input.TransactItems = items;
+    }
   },
   { step: 'initialize', name: 'nonceWriteFence' },
 );
 
-/** Run `action` behind the fence of `recorded`; a used nonce answers, whatever the action did. */
-export async function fenced<T>(recorded: Promise<void>, action: () => Promise<T>): Promise<T> {
+/** Run `action` behind the nonce's write fence; a used nonce answers, whatever the action did. */
+export async function fenced<T>(nonce: Nonce, action: () => Promise<T>): Promise<T> {
+  const f: Fence = { ...nonce, recorded: false };
   let outcome: { value: T } | { error: unknown };
   try {
-    outcome = { value: await fence.run(recorded, action) };
+    outcome = { value: await fence.run(f, action) };
   } catch (error) {
     outcome = { error };
   }
-  await recorded;
+  await ensureRecorded(f);
   if ('error' in outcome) throw outcome.error;
   return outcome.value;
 }

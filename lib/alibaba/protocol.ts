@@ -2,12 +2,12 @@
  * The common-parameter checks of SPEC §8.1, in its order (the first failing one answers):
  * missing → unsupported/malformed → unknown AccessKeyId → signature → timestamp window (wall
  * clock) → nonce (a conditional write) → version → action. Nothing before the nonce writes; the
- * nonce's outcome is awaited behind a write fence (nonces.ts), and answers before anything after it.
+ * nonce is recorded behind a write fence (nonces.ts), and answers before anything after it.
  */
 import type { Principal } from '../auth';
 import { findAccessKey } from './accessKeys';
 import { invalid, missing, RpcError } from './errors';
-import { startRecording, WINDOW_MS } from './nonces';
+import { type Nonce, WINDOW_MS } from './nonces';
 import type { Params } from './params';
 import { sign, signaturesMatch, stringToSign } from './signature';
 
@@ -51,8 +51,8 @@ export function parseTimestamp(text: string): number | undefined {
 export interface Verified {
   principal: Principal;
   action: string;
-  /** The nonce's recording, running: rejects with `SignatureNonceUsed` when it cannot go on. */
-  recorded: Promise<void>;
+  /** The nonce to record, behind the action's write fence (nonces.ts `fenced`). */
+  nonce: Nonce;
 }
 
 export async function verify(method: string, params: Params): Promise<Verified> {
@@ -108,9 +108,9 @@ export async function verify(method: string, params: Params): Promise<Verified> 
       'Check the clock of the client.',
     );
   }
-  // From here on the nonce check answers first (see nonces.ts): `recorded` is awaited by fenced().
-  const recorded = startRecording(key.accessKeyId, params.SignatureNonce!, timestamp);
-  return { principal: { accountId: key.accountId, role: key.role }, action: params.Action!, recorded };
+  // From here on the nonce check answers first: fenced() records it before anything is answered.
+  const nonce = { accessKeyId: key.accessKeyId, nonce: params.SignatureNonce!, timestampMs: timestamp };
+  return { principal: { accountId: key.accountId, role: key.role }, action: params.Action!, nonce };
 }
 
 /** The checks after the nonce's: the version, then the action. */
