@@ -8,6 +8,7 @@
 import type { Stack } from '../local/stack';
 import { expiryScenario } from './expiry';
 import { runLoad } from './load';
+import { rpcDoorScenario } from './rpc-door';
 import { ddbBaseline, httpBaseline } from './scenarios-baseline';
 import type { RssPeak } from './scenarios-memory';
 
@@ -93,6 +94,15 @@ export const SCENARIOS: Scenario[] = [
   allocations(50, false),
   allocations(200, false),
   allocations(50, true),
+  // The Alibaba RPC door against the REST door, one client (issue 15): `npm run bench -- rpc-door-1`.
+  {
+    name: 'rpc-door-1',
+    description:
+      'an allocation (create + delete) through the RPC door vs the REST door, one client, interleaved',
+    run: async ({ stack, requests, maxSeconds }) => ({
+      ...(await rpcDoorScenario({ apiUrl: stack.apiUrl, requests, maxSeconds })),
+    }),
+  },
   // The expiry job (issue 5): 20,000 packages of which 200 are due, the job's reads beside a scan.
   {
     name: 'expiry',
@@ -163,6 +173,15 @@ export function targets(r: Results): TargetResult[] {
       value: peak,
       goal: `< ${MEMORY_TARGET_MIB} (1.5 GiB)`,
       met: peak < MEMORY_TARGET_MIB,
+    });
+  }
+  const door = r['rpc-door-1'] as { pairedRatio?: number } | undefined;
+  if (door?.pairedRatio !== undefined) {
+    out.push({
+      target: 'rpc-door-1: allocation latency, RPC / REST (median of paired rounds)',
+      value: door.pairedRatio,
+      goal: '≤ 1.2',
+      met: door.pairedRatio <= 1.2,
     });
   }
   const expiry = r.expiry as { readsPerDue?: number } | undefined;

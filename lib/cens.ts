@@ -152,7 +152,18 @@ export async function listNetworks(
   return { ...out, items: out.items.map(toNetwork) };
 }
 
-export async function detachNetwork(p: Principal, cenId: string, networkId: string): Promise<void> {
+/**
+ * Detach a network; with `expected`, only an attachment of that type in that region (the RPC
+ * door names the attachment by all four, SPEC §8.3: another one is not found).
+ */
+export async function detachNetwork(
+  p: Principal,
+  cenId: string,
+  networkId: string,
+  expected?: { networkType: string; regionId: string },
+): Promise<void> {
+  const matches = expected ? ' AND networkType = :type AND regionId = :region' : '';
+  const values = expected ? { ':type': expected.networkType, ':region': expected.regionId } : {};
   await transact(
     [
       {
@@ -168,8 +179,8 @@ export async function detachNetwork(p: Principal, cenId: string, networkId: stri
         Delete: {
           TableName: TABLE,
           Key: keys.network(p.accountId, networkId),
-          ConditionExpression: 'cenId = :cenId',
-          ExpressionAttributeValues: { ':cenId': cenId },
+          ConditionExpression: `cenId = :cenId${matches}`,
+          ExpressionAttributeValues: { ':cenId': cenId, ...values },
         },
       },
       giveBackQuota(p.accountId, 'networks'),

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Configuration, read from the environment once at cold start. No other module touches
  * `process.env`: a missing or malformed value fails the first import, not the hundredth request.
@@ -18,6 +20,16 @@ function int(name: string, fallback: number, min: number, max: number): number {
   return value;
 }
 
+/** A 32-byte key in base64; unset, the published development key (never secret). */
+function encryptionKey(name: string): Buffer {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '')
+    return createHash('sha256').update('cen-bandwidth local development').digest();
+  const key = Buffer.from(raw, 'base64');
+  if (key.length !== 32) throw new Error(`configuration: ${name} must be 32 bytes in base64`);
+  return key;
+}
+
 export interface Config {
   tableName: string;
   /** Set only locally (DynamoDB Local); on AWS the SDK finds the regional endpoint itself. */
@@ -32,6 +44,11 @@ export interface Config {
   paginationSecret: string;
   /** Rule 12: the quotas of an account that has none of its own (operators set them per account). */
   defaultQuotas: { cens: number; bandwidthPackages: number; networks: number };
+  /**
+   * AES-256 key that seals AccessKey secrets in the table (docs/alibaba-api.md): base64 of 32
+   * bytes in ACCESS_KEY_ENCRYPTION_KEY; unset, a fixed development key (the local stack only).
+   */
+  accessKeyEncryptionKey: Buffer;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** The stage (`dev`, `prod`, …); set by serverless. */
   stage: string;
@@ -73,6 +90,7 @@ function load(): Config {
       bandwidthPackages: int('DEFAULT_QUOTA_BANDWIDTH_PACKAGES', 200, 0, 100_000),
       networks: int('DEFAULT_QUOTA_NETWORKS', 1_000, 0, 100_000),
     },
+    accessKeyEncryptionKey: encryptionKey('ACCESS_KEY_ENCRYPTION_KEY'),
     logLevel: logLevel as Config['logLevel'],
     stage: str('STAGE', 'dev'),
     emulator: process.env.LOCAL_EMULATOR === 'true',

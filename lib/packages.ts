@@ -639,3 +639,12 @@ export const expired = (id: string) =>
 
 const busy = () =>
   new ApiError(503, 'ServiceUnavailable', 'The package is changing too often; retry the request.');
+
+/** The `remainingMbps` of the package bound to a CEN for a span, 0 when none is (SPEC §8.4). */
+export async function remainingForSpan(p: Principal, cenId: string, spanId: string): Promise<number> {
+  await requireCen(p, cenId);
+  const binding = await getItem(keys.binding(p.accountId, cenId, spanId));
+  if (!binding) return 0;
+  const pkg = await getItem(keys.bandwidthPackage(p.accountId, String(binding.bandwidthPackageId)));
+  return pkg?.cenId === cenId ? Number(pkg.remainingMbps) : 0;
+}

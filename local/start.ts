@@ -3,7 +3,9 @@
  * --db-path), the table, the demo keys, and every endpoint and the schedule through
  * serverless-offline. Ctrl-C stops every child process.
  */
+
 import { parseArgs } from 'node:util';
+import { DEMO_ACCESS_KEYS } from '../lib/alibaba/accessKeys';
 import { DEMO_KEYS, javaVersion, type Stack, startStack } from './stack';
 
 const { values } = parseArgs({
@@ -70,6 +72,9 @@ Demo API keys (x-api-key):
 ${DEMO_KEYS.map((k) => `  ${k.apiKey.padEnd(16)} account ${k.accountId.padEnd(9)} role ${k.role}`).join('\n')}
 
   curl -H 'x-api-key: local-tenant-a' ${stack.apiUrl.replace('127.0.0.1', 'localhost')}/areas
+
+Demo AccessKey pairs (Alibaba's CEN API at /, docs/alibaba-api.md):
+${DEMO_ACCESS_KEYS.map((k) => `  ${k.accessKeyId.padEnd(20)} ${k.accessKeySecret.padEnd(22)} account ${k.accountId}`).join('\n')}
 
 Ctrl-C stops everything.`);
 }

@@ -75,6 +75,14 @@ export const keys = {
     SK: 'IDEM',
   }),
 
+  /** An AccessKey of the Alibaba RPC door (SPEC §8.2), by its AccessKeyId. */
+  accessKey: (accessKeyId: string): Key => ({ PK: `ACCESSKEY#${accessKeyId}`, SK: 'ACCESSKEY' }),
+  /** A SignatureNonce seen from an AccessKeyId (SPEC §8.1); the item lapses with the window. */
+  nonce: (accessKeyId: string, nonceHash: string): Key => ({
+    PK: `NONCE#${accessKeyId}#${nonceHash}`,
+    SK: 'NONCE',
+  }),
+
   /**
    * DueIndex (sparse): a package is in it while a transition is due some day. `DuePK` spreads
    * packages over a few shards so that no index partition runs hot; `DueSK` starts with the kind

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
+import { RPC_ROUTE } from '../../lib/alibaba/door';
 import { errorCodes, openApiDocument, statusOfCode } from '../../lib/http/openapi';
 import { type Route, type RouteName, routes, staticRoutes } from '../../lib/http/routes';
 import { ROOT } from '../../local/stack';
@@ -212,6 +213,7 @@ describe('serverless.yml, the route registry and the document', () => {
 
   it('routes every HTTP function as the registry entry of the same name says', () => {
     for (const [name, event] of routed) {
+      if (name === 'alibabaRpc') continue; // not a REST operation: see the next test
       const route = (routes as Record<string, Route>)[name];
       expect(route, `${name} is not in lib/http/routes.ts`).toBeDefined();
       if (event === '*') {
@@ -224,6 +226,15 @@ describe('serverless.yml, the route registry and the document', () => {
       });
       expect(doc.paths[event.path]?.[event.method.toLowerCase()]?.operationId, name).toBe(name);
     }
+  });
+
+  it('routes the Alibaba RPC door at / for every method, outside the registry and the document', () => {
+    expect(routed.find(([name]) => name === 'alibabaRpc')?.[1]).toEqual(RPC_ROUTE);
+    expect((routes as Record<string, Route>).alibabaRpc).toBeUndefined();
+    expect(doc.paths['/']).toBeUndefined();
+    // The REST functions of serverless.yml are exactly the registry's.
+    const rest = routed.map(([name]) => name).filter((name) => name !== 'alibabaRpc');
+    expect(rest.sort()).toEqual(entries.map(([name]) => name).sort());
   });
 
   it('has a function for every route of the registry', () => {

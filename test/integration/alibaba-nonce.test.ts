@@ -1,0 +1,130 @@
+/**
+ * The nonce's write fence (lib/alibaba/nonces.ts), against DynamoDB Local with the handler called
+ * directly: which calls an RPC allocation makes, and that a used nonce writes nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccessKey } from '../../lib/alibaba/accessKeys';
+import { sign } from '../../lib/alibaba/signature';
+import { raw } from '../../lib/db/client';
+import { ROOT } from '../../local/stack';
+import { accountItems, newTenant } from '../support/fixtures';
+import { invoke } from '../support/invoke';
+
+type Handler = Parameters<typeof invoke>[0];
+const MIDDLEWARE = 'recordNonceCalls';
+let calls: string[] | undefined;
+
+beforeAll(() => {
+  raw.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { TransactItems?: unknown[]; Key?: { PK?: string | { S?: string } } };
+      const name = (context.commandName ?? '').replace(/Command$/, '');
+      const pk = input.Key?.PK;
+      // The AccessKey's own read is the authentication's (uncached in tests), not the action's.
+      const accessKeyRead = (typeof pk === 'string' ? pk : pk?.S)?.startsWith('ACCESSKEY#');
+      if (!accessKeyRead) calls?.push(input.TransactItems ? `${name}(${input.TransactItems.length})` : name);
+      return next(args);
+    },
+    // After the fence (which is added when the handler's module loads), so the items it adds show.
+    { step: 'initialize', name: MIDDLEWARE, priority: 'low' },
+  );
+});
+afterAll(() => {
+  raw.middlewareStack.remove(MIDDLEWARE);
+});
+
+async function setUp() {
+  const t = await newTenant();
+  const keys = await createAccessKey({ accountId: t.accountId, role: 'tenant' });
+  const { handler } = (await import(join(ROOT, 'functions', 'alibabaRpc.ts'))) as { handler: Handler };
+  const signed = (Action: string, params: Record<string, string>) => {
+    const all: Record<string, string> = {
+      Action,
+      Version: '2017-09-12',
+      AccessKeyId: keys.accessKeyId,
+      SignatureMethod: 'HMAC-SHA1',
+      SignatureVersion: '1.0',
+      SignatureNonce: randomUUID(),
+      Timestamp: `${new Date().toISOString().slice(0, 19)}Z`,
+      ...params,
+    };
+    all.Signature = sign('POST', all, keys.accessKeySecret);
+    return new URLSearchParams(all).toString();
+  };
+  const send = async (body: string, record = false) => {
+    calls = record ? [] : undefined;
+    const reply = await invoke(handler, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      rawBody: body,
+    });
+    const seen = calls;
+    calls = undefined;
+    return { ...reply, calls: seen ?? [] };
+  };
+  const call = async (Action: string, params: Record<string, string>) =>
+    (await send(signed(Action, params))).body;
+  const { CenId } = await call('CreateCen', { Name: 'fence' });
+  const { CenBandwidthPackageId } = await call('CreateCenBandwidthPackage', {
+    GeographicRegionAId: 'China',
+    GeographicRegionBId: 'Europe',
+    Bandwidth: '10',
+  });
+  await call('AssociateCenBandwidthPackage', { CenId, CenBandwidthPackageId });
+  return { t, CenId, signed, send };
+}
+
+describe('the nonce write fence', () => {
+  it("records an allocation's nonce inside its transaction: one read and one transaction in all", async () => {
+    const { CenId, signed, send } = await setUp();
+    const limit = (n: string) =>
+      signed('SetCenInterRegionBandwidthLimit', {
+        CenId,
+        LocalRegionId: 'eu-west-1',
+        OppositeRegionId: 'cn-beijing',
+        BandwidthLimit: n,
+      });
+    const created = await send(limit('4'), true);
+    expect(created.status).toBe(200);
+    expect(created.calls).toEqual(['GetItem', 'TransactWriteItems(3)']);
+    const deleted = await send(limit('0'), true);
+    expect(deleted.status).toBe(200);
+    expect(deleted.calls).toEqual(['GetItem', 'TransactWriteItems(3)']);
+  });
+
+  it('records it with its own write before any other write, and after a read-only action', async () => {
+    const { signed, send } = await setUp();
+    const cen = await send(signed('CreateCen', { Name: 'single' }), true);
+    expect(cen.calls).toEqual(['PutItem', 'PutItem']);
+    const spans = await send(signed('DescribeCenGeographicSpans', {}), true);
+    expect(spans.calls).toEqual(['PutItem']);
+  });
+
+  it('answers a used nonce whatever the action, writing nothing', async () => {
+    const { t, CenId, signed, send } = await setUp();
+    const body = signed('SetCenInterRegionBandwidthLimit', {
+      CenId,
+      LocalRegionId: 'eu-central-1',
+      OppositeRegionId: 'cn-shanghai',
+      BandwidthLimit: '2',
+    });
+    expect((await send(body)).status).toBe(200);
+    const before = await accountItems(t.accountId);
+    // The same request again: the allocation's transaction is refused on its nonce item.
+    const again = await send(body);
+    expect(again).toMatchObject({ status: 400, body: { Code: 'SignatureNonceUsed' } });
+    // A refusal by the domain records the nonce after the fact: its replay is the nonce's refusal.
+    const refused = signed('SetCenInterRegionBandwidthLimit', {
+      CenId,
+      LocalRegionId: 'eu-central-1',
+      OppositeRegionId: 'cn-hangzhou',
+      BandwidthLimit: '50',
+    });
+    expect((await send(refused)).body.Code).toBe('InvalidOperation.BwpBandwidthExceeded');
+    expect((await send(refused)).body.Code).toBe('SignatureNonceUsed');
+    const after = (await accountItems(t.accountId)).filter((i) => i.entity !== 'AccessKey');
+    expect(after).toEqual(before.filter((i) => i.entity !== 'AccessKey'));
+  });
+});
