@@ -16,7 +16,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed, db, oldItem, TABLE, type TransactItem, translate } from './db/client';
-import type { Effect } from './db/effect';
+import type { Effect, Facts } from './db/effect';
 import { keys } from './db/keys';
 import { ApiError } from './errors';
 
@@ -131,12 +131,17 @@ function completionUpdate(c: Claim, response: StoredResponse) {
  * The effect scope of a claimed request (db/effect.ts): its terminal write completes the record
  * with `render(result)`, the response the request is about to send.
  */
-export function effectOf(c: Claim, render: (result: unknown) => StoredResponse): Effect {
-  return {
+export function effectOf(c: Claim, render: (result: unknown, facts: Facts) => StoredResponse): Effect {
+  const effect: Effect = {
     committed: false,
-    completion: (result): TransactItem => ({ Update: completionUpdate(c, render(result)) }),
+    completion: (result, facts = {}): TransactItem => {
+      const response = render(result, facts);
+      effect.answered = response.body;
+      return { Update: completionUpdate(c, response) };
+    },
     lost: processing,
   };
+  return effect;
 }
 
 /**

@@ -91,8 +91,8 @@ export function orderPut(
     expiresAtAfter: string;
     createdAt: string;
   },
+  orderId = newId.order(),
 ): TransactItem {
-  const orderId = newId.order();
   return {
     Put: {
       TableName: TABLE,
@@ -224,12 +224,21 @@ export function newPackageItem(
 }
 
 export async function purchase(p: Principal, input: PurchaseInput): Promise<BandwidthPackage> {
+  return (await purchaseWithOrder(p, input)).pkg;
+}
+
+/** A purchase, and the id of its `Purchase` order (Alibaba's answer names it, SPEC §8.3). */
+export async function purchaseWithOrder(
+  p: Principal,
+  input: PurchaseInput,
+): Promise<{ pkg: BandwidthPackage; orderId: string }> {
   if (input.cenId !== undefined && !ID_PATTERNS.cen.test(input.cenId)) throw notFound('Cen', input.cenId);
   const id = newId.bandwidthPackage();
   const createdAt = nowIso();
   const item = newPackageItem(p.accountId, id, input, createdAt);
   const expiresAt = String(item.expiresAt);
   const spanId = String(item.geographicSpanId);
+  const orderId = newId.order();
   if (input.cenId) {
     Object.assign(item, {
       status: 'InUse',
@@ -240,14 +249,19 @@ export async function purchase(p: Principal, input: PurchaseInput): Promise<Band
   }
   const items: TransactItem[] = [
     { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
-    orderPut(p.accountId, id, {
-      type: 'Purchase',
-      bandwidthMbpsBefore: null,
-      bandwidthMbpsAfter: input.bandwidthMbps,
-      expiresAtBefore: null,
-      expiresAtAfter: expiresAt,
-      createdAt,
-    }),
+    orderPut(
+      p.accountId,
+      id,
+      {
+        type: 'Purchase',
+        bandwidthMbpsBefore: null,
+        bandwidthMbpsAfter: input.bandwidthMbps,
+        expiresAtBefore: null,
+        expiresAtAfter: expiresAt,
+        createdAt,
+      },
+      orderId,
+    ),
   ];
   if (input.cenId) items.push(...bindItems(p.accountId, id, spanId, input.cenId));
   const cenId = input.cenId;
@@ -257,9 +271,9 @@ export async function purchase(p: Principal, input: PurchaseInput): Promise<Band
       if (binding?.code === 'ConditionalCheckFailed') throw spanTaken(cenId ?? '', spanId, binding.item);
       throw conflict('OperationFailed', 'The purchase could not be completed; retry it.');
     }),
-    { result: toPackage(item) },
+    { result: toPackage(item), facts: { orderId } },
   );
-  return toPackage(item);
+  return { pkg: toPackage(item), orderId };
 }
 
 const spanTaken = (cenId: string, spanId: string, binding: Item | undefined) =>

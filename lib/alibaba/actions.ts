@@ -30,9 +30,8 @@ import {
   changeBandwidth,
   deletePackage,
   getPackage,
-  listOrders,
   listPackages,
-  purchase,
+  purchaseWithOrder,
   remainingForSpan,
   unbind,
   updatePackage,
@@ -96,12 +95,17 @@ const SPANS = AREA_IDS.flatMap((a, i) => AREA_IDS.slice(i).map((b) => geographic
 
 export const ACTIONS: Record<string, Action> = {
   CreateCen: (r, p) =>
-    withClientToken(p, 'CreateCen', r.params, async () => {
-      const name = r.text('Name', 128) ?? '';
-      const description = r.text('Description', 256);
-      const cen = await createCen(p, { name, description: description || undefined });
-      return { CenId: cen.cenId };
-    }),
+    withClientToken(
+      p,
+      'CreateCen',
+      r.params,
+      async () => {
+        const name = r.text('Name', 128) ?? '';
+        const description = r.text('Description', 256);
+        return { result: await createCen(p, { name, description: description || undefined }), facts: {} };
+      },
+      (cen) => ({ CenId: cen.cenId }),
+    ),
 
   DescribeCens: async (r, p) => {
     const filter = r.filters(['CenId', 'Name']);
@@ -154,48 +158,52 @@ export const ACTIONS: Record<string, Action> = {
   },
 
   CreateCenBandwidthPackage: (r, p) =>
-    withClientToken(p, 'CreateCenBandwidthPackage', r.params, async () => {
-      const areaA = r.area('GeographicRegionAId');
-      const areaB = r.area('GeographicRegionBId');
-      const bandwidthMbps = r.int('Bandwidth', 2, 10_000);
-      const chargeType = r.optional('BandwidthPackageChargeType');
-      if (chargeType !== undefined && chargeType.toUpperCase() !== 'PREPAY') {
-        throw new RpcError(
-          400,
-          'UnSupported.ChargeType',
-          `Charge type ${chargeType} is not supported; use PREPAY.`,
-        );
-      }
-      const pricingCycle = r.oneOf('PricingCycle', ['Month', 'Year'] as const, 'Month');
-      const period = r.int('Period', 1, 6, 1);
-      if (!(PERIODS[pricingCycle] as readonly number[]).includes(period)) {
-        throw invalid(
-          'Period',
-          'Period must be 1, 2, 3 or 6 for PricingCycle Month, and 1, 2 or 3 for Year.',
-        );
-      }
-      const autoRenew = r.bool('AutoRenew', false);
-      const autoRenewPeriod = r.int('AutoRenewDuration', 1, 3, 1);
-      const name = r.text('Name', 128) || undefined;
-      const description = r.text('Description', 256) || undefined;
-      const pkg = await purchase(p, {
-        areaA,
-        areaB,
-        bandwidthMbps,
-        pricingCycle,
-        period,
-        autoRenew,
-        autoRenewPeriod,
-        name,
-        description,
-      });
-      // The package's first order is its Purchase (orders are in time order).
-      const orders = await listOrders(p, pkg.bandwidthPackageId, { limit: 1 });
-      return {
+    withClientToken(
+      p,
+      'CreateCenBandwidthPackage',
+      r.params,
+      async () => {
+        const areaA = r.area('GeographicRegionAId');
+        const areaB = r.area('GeographicRegionBId');
+        const bandwidthMbps = r.int('Bandwidth', 2, 10_000);
+        const chargeType = r.optional('BandwidthPackageChargeType');
+        if (chargeType !== undefined && chargeType.toUpperCase() !== 'PREPAY') {
+          throw new RpcError(
+            400,
+            'UnSupported.ChargeType',
+            `Charge type ${chargeType} is not supported; use PREPAY.`,
+          );
+        }
+        const pricingCycle = r.oneOf('PricingCycle', ['Month', 'Year'] as const, 'Month');
+        const period = r.int('Period', 1, 6, 1);
+        if (!(PERIODS[pricingCycle] as readonly number[]).includes(period)) {
+          throw invalid(
+            'Period',
+            'Period must be 1, 2, 3 or 6 for PricingCycle Month, and 1, 2 or 3 for Year.',
+          );
+        }
+        const autoRenew = r.bool('AutoRenew', false);
+        const autoRenewPeriod = r.int('AutoRenewDuration', 1, 3, 1);
+        const name = r.text('Name', 128) || undefined;
+        const description = r.text('Description', 256) || undefined;
+        const { pkg, orderId } = await purchaseWithOrder(p, {
+          areaA,
+          areaB,
+          bandwidthMbps,
+          pricingCycle,
+          period,
+          autoRenew,
+          autoRenewPeriod,
+          name,
+          description,
+        });
+        return { result: pkg, facts: { orderId } };
+      },
+      (pkg, facts) => ({
         CenBandwidthPackageId: pkg.bandwidthPackageId,
-        CenBandwidthPackageOrderId: orders.items[0]?.orderId ?? '',
-      };
-    }),
+        CenBandwidthPackageOrderId: facts.orderId ?? '',
+      }),
+    ),
 
   DescribeCenBandwidthPackages: async (r, p) => {
     const filter = r.filters(['CenId', 'Status', 'CenBandwidthPackageId', 'Name']);

@@ -5,7 +5,8 @@
  * The whole use of lib/idempotency.ts by the RPC door is this one function.
  */
 import type { Principal } from '../auth';
-import { type Claim, claim, complete, fingerprint, IDEMPOTENCY_KEY, release } from '../idempotency';
+import { type Facts, withEffect } from '../db/effect';
+import { type Claim, claim, complete, effectOf, fingerprint, IDEMPOTENCY_KEY, release } from '../idempotency';
 import { log } from '../log';
 import { invalid, RpcError, toRpcError } from './errors';
 import type { Params } from './params';
@@ -13,14 +14,24 @@ import { COMMON } from './protocol';
 
 type Answer = Record<string, unknown>;
 
-export async function withClientToken(
+/**
+ * Runs a creating action under its `ClientToken`. `answer` turns the domain's result (and what
+ * its write knows, `facts`) into the action's answer: the create's write completes the record
+ * with it in its own transaction (lib/db/effect.ts), so the action takes effect exactly once
+ * however the first attempt ended.
+ */
+export async function withClientToken<R>(
   principal: Principal,
   action: string,
   params: Params,
-  run: () => Promise<Answer>,
+  run: () => Promise<{ result: R; facts: Facts }>,
+  answer: (result: R, facts: Facts) => Answer,
 ): Promise<Answer> {
   const token = params.ClientToken;
-  if (token === undefined || token === '') return run();
+  if (token === undefined || token === '') {
+    const { result, facts } = await run();
+    return answer(result, facts);
+  }
   if (!IDEMPOTENCY_KEY.test(token))
     throw invalid('ClientToken', 'ClientToken must be 1-64 printable ASCII characters.');
   const own = Object.fromEntries(
@@ -44,13 +55,20 @@ export async function withClientToken(
       String(first.Recommend ?? ''),
     );
   }
+  const effect = effectOf(c, (result, facts) => ({
+    statusCode: 200,
+    body: JSON.stringify(answer(result as R, facts)),
+  }));
   try {
-    const answer = await run();
-    await complete(c, { statusCode: 200, body: JSON.stringify(answer) }).catch((error: unknown) =>
+    const { result, facts } = await withEffect(effect, run);
+    if (effect.committed) return JSON.parse(effect.answered ?? 'null') as Answer;
+    const out = answer(result, facts);
+    await complete(c, { statusCode: 200, body: JSON.stringify(out) }).catch((error: unknown) =>
       log.warn('idempotency record not completed', { error: String(error) }),
     );
-    return answer;
+    return out;
   } catch (error) {
+    if (effect.committed) throw error; // the write took effect: its record answers the repeats
     const rpc = toRpcError(error);
     if (!rpc || rpc.statusCode >= 500) await release(c);
     else {

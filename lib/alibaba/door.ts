@@ -5,7 +5,9 @@
  * domain stays in lib/. Success is 200 `{RequestId, ...}`; an error `{RequestId, HostId, Code,
  * Message, Recommend}`, all strings.
  */
+
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { emulated } from '../emulator/pipeline';
 import { log } from '../log';
 import { ACTIONS } from './actions';
 import { RpcError, toRpcError } from './errors';
@@ -43,6 +45,8 @@ function bodyOf(event: APIGatewayProxyEventV2): string {
   return event.isBase64Encoded ? Buffer.from(text, 'base64').toString('utf8') : text;
 }
 
+const edge = emulated<APIGatewayProxyEventV2, Result>();
+
 export async function alibabaRpc(event: APIGatewayProxyEventV2, context: Context): Promise<Result> {
   const requestId = context.awsRequestId;
   const started = Date.now();
@@ -58,6 +62,8 @@ export async function alibabaRpc(event: APIGatewayProxyEventV2, context: Context
         `The HTTP method ${method} is not supported; use GET or POST.`,
       );
     }
+    // The local stack's clock and injected faults, as for every REST function (SPEC §6, §8).
+    await edge.before?.({ event, context, response: undefined, error: undefined, internal: {} } as never);
     const params = decodeParams(event.rawQueryString ?? '', bodyOf(event), event.headers?.['content-type']);
     const verified = await verify(method, params);
     verifyMs = Date.now() - started;

@@ -14,7 +14,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { config } from '../config';
 import { ApiError, serviceUnavailable } from '../errors';
-import { currentEffect } from './effect';
+import { currentEffect, type Facts } from './effect';
 
 export const TABLE = config.tableName;
 
@@ -133,12 +133,12 @@ function sleep(ms: number): Promise<void> {
 export async function transact(
   items: TransactItem[],
   onConditionFailed: (reasons: Reason[]) => never,
-  options: { result?: unknown } = {},
+  options: { result?: unknown; facts?: Facts } = {},
 ): Promise<void> {
   const effect = options.result === undefined ? undefined : currentEffect();
   const completes = effect !== undefined && !effect.committed;
   const transactItems = items.map(withAllOld);
-  if (completes) transactItems.push(effect.completion(options.result));
+  if (completes) transactItems.push(effect.completion(options.result, options.facts));
   for (let attempt = 1; ; attempt++) {
     try {
       await transactHooks.beforeAttempt?.(transactItems);

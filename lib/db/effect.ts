@@ -15,13 +15,21 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TransactItem } from './client';
 
 export interface Effect {
-  /** The transaction item that completes the request's record with this result as its answer. */
-  completion(result: unknown): TransactItem;
+  /**
+   * The transaction item that completes the request's record with this result as its answer;
+   * `facts` are what the write knows beyond its result (e.g. the id of the order it writes).
+   */
+  completion(result: unknown, facts?: Facts): TransactItem;
   /** The error to throw when that item's condition failed (the record is no longer ours). */
   lost(): Error;
   /** Set once a write carrying the completion has committed. */
   committed: boolean;
+  /** The body the completion stored, once built. */
+  answered?: string;
 }
+
+/** What a write knows beyond its result, for answers that say more than the resource. */
+export type Facts = Record<string, string>;
 
 const scope = new AsyncLocalStorage<Effect>();
 

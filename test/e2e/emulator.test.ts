@@ -307,10 +307,12 @@ describe('POST /_local/reset', () => {
 
     expect((await control(own, 'POST', 'reset')).status).toBe(204);
     const items = await scanTable();
-    // The demo keys, and their accounts' quota items (rule 12: 10,000 of each, nothing used).
+    // The demo keys, their AccessKey pairs, and their accounts' quota items (rule 12: 10,000 of
+    // each, nothing used).
     expect(items.map((i) => i.PK).sort()).toEqual(
       [
         ...DEMO_KEYS.map((k) => `APIKEY#${hashKey(k.apiKey)}`),
+        ...DEMO_KEYS.map((k) => `ACCESSKEY#LTAI-local-${k.accountId}`),
         ...DEMO_KEYS.map((k) => keys.account(k.accountId).PK),
       ].sort(),
     );

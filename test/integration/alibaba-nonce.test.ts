@@ -9,6 +9,7 @@ import { createAccessKey } from '../../lib/alibaba/accessKeys';
 import { sign } from '../../lib/alibaba/signature';
 import { raw } from '../../lib/db/client';
 import { ROOT } from '../../local/stack';
+import { completesKeyedRequest, injectAfterCommit } from '../support/conflicts';
 import { accountItems, newTenant } from '../support/fixtures';
 import { invoke } from '../support/invoke';
 
@@ -94,10 +95,11 @@ describe('the nonce write fence', () => {
     expect(deleted.calls).toEqual(['GetItem', 'TransactWriteItems(3)']);
   });
 
-  it('records it with its own write before any other write, and after a read-only action', async () => {
+  it('rides in the first transaction of a create, and is written alone after a read-only action', async () => {
     const { signed, send } = await setUp();
+    // The CEN, its quota and the nonce: one transaction (every domain write is one).
     const cen = await send(signed('CreateCen', { Name: 'single' }), true);
-    expect(cen.calls).toEqual(['PutItem', 'PutItem']);
+    expect(cen.calls).toEqual(['TransactWriteItems(3)']);
     const spans = await send(signed('DescribeCenGeographicSpans', {}), true);
     expect(spans.calls).toEqual(['PutItem']);
   });
@@ -126,5 +128,33 @@ describe('the nonce write fence', () => {
     expect((await send(refused)).body.Code).toBe('SignatureNonceUsed');
     const after = (await accountItems(t.accountId)).filter((i) => i.entity !== 'AccessKey');
     expect(after).toEqual(before.filter((i) => i.entity !== 'AccessKey'));
+  });
+
+  it('takes a ClientToken create once when its first attempt failed after the commit', async () => {
+    const { t, signed, send } = await setUp();
+    const params = {
+      GeographicRegionAId: 'Europe',
+      GeographicRegionBId: 'Europe',
+      Bandwidth: '5',
+      ClientToken: 'order 7: retry',
+    };
+    const fault = injectAfterCommit(1, 'crash', completesKeyedRequest);
+    const first = await send(signed('CreateCenBandwidthPackage', params)).finally(() => fault.remove());
+    expect(fault.injected).toBe(1);
+    expect(first).toMatchObject({ status: 503, body: { Code: 'ServiceUnavailable' } });
+    // The client signs the same call again (a new nonce) with the same ClientToken.
+    const second = await send(signed('CreateCenBandwidthPackage', params));
+    const third = await send(signed('CreateCenBandwidthPackage', params));
+    expect(second.status).toBe(200);
+    const { RequestId: _a, ...answer } = second.body;
+    const { RequestId: _b, ...again } = third.body;
+    expect(again).toEqual(answer);
+    const items = await accountItems(t.accountId);
+    const europe = items.filter((i) => i.entity === 'BandwidthPackage' && i.areaA === 'Europe');
+    expect(europe.map((i) => i.bandwidthPackageId)).toEqual([answer.CenBandwidthPackageId]);
+    const orders = items.filter(
+      (i) => i.entity === 'Order' && i.bandwidthPackageId === answer.CenBandwidthPackageId,
+    );
+    expect(orders.map((o) => o.orderId)).toEqual([answer.CenBandwidthPackageOrderId]);
   });
 });
