@@ -215,7 +215,11 @@ describe('generated bad input: 4xx with the spec code, never a 5xx, nothing chan
           }
           expect(res.status, `${route.method} ${path}`).toBeGreaterThanOrEqual(400);
           expect(res.status, `${route.method} ${path}`).toBeLessThan(500);
-          if (route.role !== 'operator') expect(res.body.code).toMatch(/^(NotFound\.|InvalidParameter)/);
+          // `/bandwidth-packages/..` is `/`: the Alibaba RPC door's, which answers in its own shape.
+          if (new URL(path, 'http://host').pathname === '/') {
+            expect(res.body).toMatchObject({ Code: expect.any(String), HostId: expect.any(String) });
+          } else if (route.role !== 'operator')
+            expect(res.body.code).toMatch(/^(NotFound\.|InvalidParameter)/);
         }),
         { numRuns: RUNS },
       );

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
+import { createAccessKey, open } from '../../lib/alibaba/accessKeys';
 import { createApiKey, hashKey } from '../../lib/auth';
 import { db, TABLE } from '../../lib/db/client';
 import { newTenant } from '../support/fixtures';
@@ -40,10 +42,24 @@ describe('security', () => {
     const items = await scanAll();
     const dump = JSON.stringify(items);
     expect(dump).not.toContain(t.apiKey);
-    // The demo key as a value anywhere (the demo AccessKeyId `LTAI-local-tenant-a` only contains it).
-    expect(dump).not.toMatch(/"local-tenant-a"/);
+    // The demo AccessKeyId `LTAI-local-tenant-a` is a public id that contains the demo API key.
+    expect(dump.replaceAll('LTAI-local-tenant-a', '')).not.toContain('local-tenant-a');
     const record = items.find((i) => i.PK === `APIKEY#${hashKey(t.apiKey)}`);
     expect(record).toMatchObject({ entity: 'ApiKey', accountId: t.accountId, role: 'tenant' });
+  });
+
+  it('stores each AccessKey secret only sealed, bound to its AccessKeyId', async () => {
+    const pair = await createAccessKey({ accountId: `sec-${randomUUID().slice(0, 8)}`, role: 'tenant' });
+    const items = await scanAll();
+    const dump = JSON.stringify(items);
+    for (const secret of [pair.accessKeySecret, 'local-tenant-a-secret', 'local-operator-secret']) {
+      expect(dump).not.toContain(secret);
+    }
+    const record = items.find((i) => i.PK === `ACCESSKEY#${pair.accessKeyId}`)!;
+    expect(record).toMatchObject({ entity: 'AccessKey', accountId: pair.accountId, role: 'tenant' });
+    expect(open(String(record.sealedSecret), pair.accessKeyId)).toBe(pair.accessKeySecret);
+    // Copied onto another id, a sealed secret does not open.
+    expect(() => open(String(record.sealedSecret), 'LTAI-local-tenant-a')).toThrow();
   });
 
   it('generates keys with 256 bits of randomness: none derives from another', async () => {

@@ -2,13 +2,12 @@
  * The nonce's write fence (lib/alibaba/nonces.ts), against DynamoDB Local with the handler called
  * directly: which calls an RPC allocation makes, and that a used nonce writes nothing.
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessKey } from '../../lib/alibaba/accessKeys';
-import { sign } from '../../lib/alibaba/signature';
 import { raw } from '../../lib/db/client';
 import { ROOT } from '../../local/stack';
+import { signedForm } from '../support/alibaba';
 import { completesKeyedRequest, injectAfterCommit } from '../support/conflicts';
 import { accountItems, newTenant } from '../support/fixtures';
 import { invoke } from '../support/invoke';
@@ -40,20 +39,7 @@ async function setUp() {
   const t = await newTenant();
   const keys = await createAccessKey({ accountId: t.accountId, role: 'tenant' });
   const { handler } = (await import(join(ROOT, 'functions', 'alibabaRpc.ts'))) as { handler: Handler };
-  const signed = (Action: string, params: Record<string, string>) => {
-    const all: Record<string, string> = {
-      Action,
-      Version: '2017-09-12',
-      AccessKeyId: keys.accessKeyId,
-      SignatureMethod: 'HMAC-SHA1',
-      SignatureVersion: '1.0',
-      SignatureNonce: randomUUID(),
-      Timestamp: `${new Date().toISOString().slice(0, 19)}Z`,
-      ...params,
-    };
-    all.Signature = sign('POST', all, keys.accessKeySecret);
-    return new URLSearchParams(all).toString();
-  };
+  const signed = (Action: string, params: Record<string, string>) => signedForm(keys, Action, params);
   const send = async (body: string, record = false) => {
     calls = record ? [] : undefined;
     const reply = await invoke(handler, {

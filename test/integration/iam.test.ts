@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessKey } from '../../lib/alibaba/accessKeys';
-import { sign } from '../../lib/alibaba/signature';
 import { raw } from '../../lib/db/client';
 import { getItem } from '../../lib/db/items';
 import { keys } from '../../lib/db/keys';
 import { ROOT } from '../../local/stack';
+import { signedForm } from '../support/alibaba';
 import { newTenant, type Tenant } from '../support/fixtures';
 import { type Invocation, invoke } from '../support/invoke';
 import { grant, grants, httpRoutes, indexArn, readService, tableArn } from '../support/service';
@@ -115,23 +115,12 @@ async function schedule(name: string) {
 async function alibabaActions(accountId: string) {
   const keys = await createAccessKey({ accountId, role: 'tenant' });
   const rpc = async (Action: string, params: Record<string, string>, status = 200) => {
-    const all: Record<string, string> = {
-      Action,
-      Version: '2017-09-12',
-      AccessKeyId: keys.accessKeyId,
-      SignatureMethod: 'HMAC-SHA1',
-      SignatureVersion: '1.0',
-      SignatureNonce: randomUUID(),
-      Timestamp: `${new Date().toISOString().slice(0, 19)}Z`,
-      ...params,
-    };
-    all.Signature = sign('POST', all, keys.accessKeySecret);
     current = 'alibabaRpc';
     try {
       const reply = await invoke(await handlerOf('alibabaRpc'), {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        rawBody: new URLSearchParams(all).toString(),
+        rawBody: signedForm(keys, Action, params),
       });
       expect(reply.status, `${Action}: ${JSON.stringify(reply.body)}`).toBe(status);
       return reply.body;

@@ -2,6 +2,7 @@
  * Alibaba's own Node client, `@alicloud/pop-core`, unchanged, pointed at the run's stack, and a
  * few hand-built requests for the protocol errors it cannot produce.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import RPCClient from '@alicloud/pop-core';
@@ -69,10 +70,17 @@ export function commonParams(keys: Keys, action: string, extra: Record<string, s
     AccessKeyId: keys.accessKeyId,
     SignatureMethod: 'HMAC-SHA1',
     SignatureVersion: '1.0',
-    SignatureNonce: `${Date.now()}-${Math.random()}`,
+    SignatureNonce: randomUUID(),
     Timestamp: timestamp(),
     ...extra,
   };
+}
+
+/** A signed request's form body, for calling the handler directly (integration tests). */
+export function signedForm(keys: Keys, action: string, params: Record<string, string> = {}) {
+  const all: Record<string, string> = commonParams(keys, action, params);
+  all.Signature = sign('POST', all, keys.accessKeySecret);
+  return new URLSearchParams(all).toString();
 }
 
 export interface RawReply {
