@@ -44,17 +44,7 @@ function inject(
     // Both steps take the same middleware shape; the overloads want the step as a literal.
     { step: step as 'initialize', name },
   );
-  return {
-    get injected() {
-      return injected;
-    },
-    get passed() {
-      return passed;
-    },
-    remove: () => {
-      raw.middlewareStack.remove(name);
-    },
-  };
+  return handle(name, () => ({ injected, passed }));
 }
 
 export function injectTransactionConflicts(
@@ -141,17 +131,7 @@ export function injectAfterCommit(
     },
     { step: kind === 'crash' ? 'initialize' : ('deserialize' as 'initialize'), name },
   );
-  return {
-    get injected() {
-      return injected;
-    },
-    get passed() {
-      return passed;
-    },
-    remove: () => {
-      raw.middlewareStack.remove(name);
-    },
-  };
+  return handle(name, () => ({ injected, passed }));
 }
 
 /** Does this transaction complete an idempotency record (the write of a keyed request)? */
@@ -161,3 +141,18 @@ export const completesKeyedRequest = (input: {
   (input.TransactItems ?? []).some((item) =>
     Object.values(item).some((part) => String(part.Key?.PK ?? '').includes('#IDEM#')),
   );
+
+/** The test's hold on an installed middleware: its counts, and its removal. */
+function handle(name: string, counts: () => { injected: number; passed: number }): Injection {
+  return {
+    get injected() {
+      return counts().injected;
+    },
+    get passed() {
+      return counts().passed;
+    },
+    remove: () => {
+      raw.middlewareStack.remove(name);
+    },
+  };
+}
