@@ -21,10 +21,11 @@ function int(name: string, fallback: number, min: number, max: number): number {
 }
 
 /** A 32-byte key in base64; unset, the published development key (never secret). */
-function encryptionKey(name: string): Buffer {
+function encryptionKey(name: string, local: boolean): Buffer {
   const raw = process.env[name];
-  if (raw === undefined || raw === '')
+  if ((raw === undefined || raw === '') && local)
     return createHash('sha256').update('cen-bandwidth local development').digest();
+  if (raw === undefined || raw === '') throw new Error(`configuration: ${name} is required on AWS`);
   const key = Buffer.from(raw, 'base64');
   if (key.length !== 32) throw new Error(`configuration: ${name} must be 32 bytes in base64`);
   return key;
@@ -66,6 +67,13 @@ export interface Config {
   emulatorCacheMs: number;
 }
 
+const secrets = new Map<string, unknown>();
+/** A secret, read (and checked) the first time it is used, then kept. */
+function once<T>(name: string, read: () => T): T {
+  if (!secrets.has(name)) secrets.set(name, read());
+  return secrets.get(name) as T;
+}
+
 function load(): Config {
   const logLevel = str('LOG_LEVEL', 'info');
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
@@ -80,17 +88,23 @@ function load(): Config {
     dueShards: int('DUE_SHARDS', 4, 1, 64),
     apiKeyCacheSeconds: int('API_KEY_CACHE_SECONDS', 60, 0, 3600),
     // Locally the tokens only need to be tamper-evident to the API's own users; on AWS a secret
-    // that nobody else knows makes them unforgeable (docs/deploy.md: PAGINATION_SECRET).
-    paginationSecret: str(
-      'PAGINATION_SECRET',
-      dynamodbEndpoint ? 'cen-bandwidth-local-pagination-key' : undefined,
-    ),
+    // that nobody else knows makes them unforgeable (docs/deploy.md: PAGINATION_SECRET). Read on
+    // first use, so that a script that needs no secret (npm start, create-api-key) never asks.
+    get paginationSecret() {
+      return once('paginationSecret', () =>
+        str('PAGINATION_SECRET', dynamodbEndpoint ? 'cen-bandwidth-local-pagination-key' : undefined),
+      );
+    },
     defaultQuotas: {
       cens: int('DEFAULT_QUOTA_CENS', 100, 0, 100_000),
       bandwidthPackages: int('DEFAULT_QUOTA_BANDWIDTH_PACKAGES', 200, 0, 100_000),
       networks: int('DEFAULT_QUOTA_NETWORKS', 1_000, 0, 100_000),
     },
-    accessKeyEncryptionKey: encryptionKey('ACCESS_KEY_ENCRYPTION_KEY'),
+    get accessKeyEncryptionKey() {
+      return once('accessKeyEncryptionKey', () =>
+        encryptionKey('ACCESS_KEY_ENCRYPTION_KEY', dynamodbEndpoint !== undefined),
+      );
+    },
     logLevel: logLevel as Config['logLevel'],
     stage: str('STAGE', 'dev'),
     emulator: process.env.LOCAL_EMULATOR === 'true',
