@@ -35,8 +35,14 @@ export interface LoadResult {
   scenario: string;
   seed: number;
   concurrency: number;
+  /** Answers received, of any status. */
   requests: number;
+  /** Allocations that succeeded (2xx): the throughput counts these alone. */
+  succeeded: number;
+  /** Refusals (4xx), reported beside the throughput. */
+  refused: number;
   durationSeconds: number;
+  /** Successful allocations per second. */
   throughput: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   statuses: Record<string, number>;
@@ -189,6 +195,8 @@ export async function runLoad(o: LoadOptions, scenario = 'allocations'): Promise
     seed: o.seed,
     concurrency: o.concurrency,
     requests: result.requests,
+    succeeded: result.succeeded,
+    refused: result.refused,
     durationSeconds: result.durationSeconds,
     throughput: result.throughput,
     latencyMs: result.latencyMs,
@@ -248,7 +256,12 @@ export interface DriveOptions {
 export interface DriveResult {
   /** Responses received (any status). */
   requests: number;
+  /** Of those, the requests that succeeded (2xx): the only ones the throughput counts. */
+  succeeded: number;
+  /** Refusals (4xx): counted apart, never in the throughput. */
+  refused: number;
   durationSeconds: number;
+  /** Successful requests per second; refusals, errors and timeouts are reported beside it. */
   throughput: number;
   /** Every response, whatever its status. */
   latencyMs: Latency;
@@ -319,6 +332,8 @@ export async function drive(o: DriveOptions): Promise<DriveResult> {
 
     const latencies: number[] = [];
     const statuses: Record<string, number> = {};
+    let succeeded = 0;
+    let refused = 0;
     let issued = 0;
     let errors = 0;
     let timeouts = 0;
@@ -336,6 +351,8 @@ export async function drive(o: DriveOptions): Promise<DriveResult> {
         else {
           latencies.push(performance.now() - t0);
           statuses[outcome.status] = (statuses[outcome.status] ?? 0) + 1;
+          if (outcome.status < 300) succeeded++;
+          else if (outcome.status < 500) refused++;
           if (!outcome.reused) opened++;
           o.onResponse?.(outcome.status, outcome.body);
         }
@@ -345,8 +362,10 @@ export async function drive(o: DriveOptions): Promise<DriveResult> {
     const seconds = (performance.now() - started) / 1000;
     return {
       requests: latencies.length,
+      succeeded,
+      refused,
       durationSeconds: round1(seconds),
-      throughput: round1(latencies.length / seconds),
+      throughput: round1(succeeded / seconds),
       latencyMs: percentiles(latencies),
       statuses,
       errors,
@@ -422,7 +441,7 @@ export function printResult(r: LoadResult): void {
   const l = r.latencyMs;
   console.log(`
 ${r.scenario}: ${r.requests} requests at concurrency ${r.concurrency} in ${r.durationSeconds} s (seed ${r.seed})
-  throughput   ${r.throughput} req/s
+  succeeded    ${r.throughput}/s  (${r.succeeded} of ${r.requests} answers; refusals apart: ${r.refused} 4xx)
   latency ms   p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  max ${l.max}  mean ${l.mean}
   statuses     ${Object.entries(r.statuses)
     .map(([s, n]) => `${s}: ${n}`)

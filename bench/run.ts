@@ -177,7 +177,8 @@ function printSummaryLine(f: Figures, seconds: number) {
   const reconnects = num(f.connectionsOpenedDuringRun);
   if (reconnects) issues.push(`${reconnects} connection(s) reopened during the run`);
   console.log(
-    `  done in ${seconds.toFixed(1)} s: ${fmt(f.requests)} req, ${fmt(f.throughput)} req/s, ` +
+    `  done in ${seconds.toFixed(1)} s: ${fmt(f.requests)} answers, ${fmt(f.throughput)} succeeded/s` +
+      `${f.refused !== undefined ? ` (${fmt(f.refused)} refused, counted apart)` : ''}, ` +
       `p50 ${fmt(l?.p50)} ms, p99 ${fmt(l?.p99)} ms${extra}${issues.length ? `\n  PROBLEMS: ${issues.join('; ')}` : ''}`,
   );
 }
@@ -346,8 +347,8 @@ async function main(): Promise<number> {
       [
         'scenario',
         'c',
-        'requests',
-        'req/s',
+        'answers',
+        'ok/s (2xx only)',
         'p50 ms',
         'p90 ms',
         'p99 ms',
