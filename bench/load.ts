@@ -29,6 +29,26 @@ export interface LoadOptions {
   hot: boolean;
   cens: number;
   packageMbps: number;
+  /** Relative weights of creates, modifies and deletes (default 50 / 30 / 20). */
+  mix?: Mix;
+  /** Called about every 2 s with the counts so far (runs longer than that only). */
+  progress?: (p: Progress) => void;
+}
+
+export interface Mix {
+  create: number;
+  modify: number;
+  delete: number;
+}
+
+export const DEFAULT_MIX: Mix = { create: 50, modify: 30, delete: 20 };
+
+export interface Progress {
+  seconds: number;
+  answered: number;
+  succeeded: number;
+  refused: number;
+  failed: number;
 }
 
 export interface LoadResult {
@@ -62,6 +82,117 @@ const PAIRS: [RegionId, RegionId][] = (() => {
   const b = REGIONS.filter((r) => r.areaId === SPAN_AREAS[1]).map((r) => r.regionId);
   return a.flatMap((x) => b.map((y) => orderedPair(x, y)));
 })();
+
+type Op = 'create' | 'modify' | 'delete';
+interface Tag {
+  op: Op;
+  fixture: number;
+  pair: string;
+  /** The bandwidth change this request asks for (create: +bw, modify: ±, delete: −bw). */
+  delta: number;
+  bw: number;
+}
+
+/** Growth is reserved when a request is sent (so concurrent ones do not overfill a package). */
+const reserved = (t: Tag) => Math.max(0, t.delta);
+
+/**
+ * What the load asks next. It remembers, from the answers, which pairs it has connected on each
+ * package and how much bandwidth they hold, and asks what should succeed: a create of a pair it
+ * has not connected, within the package's remaining bandwidth; a modify or delete of one it has.
+ * Pairs with a request in flight are left alone. So a run measures allocations that take effect,
+ * and the refusals it still meets (another client's change, a full package) are races, not noise.
+ * The mix weighs the three kinds; one that cannot go on (nothing to delete) becomes another.
+ */
+class Plan {
+  private readonly live: Map<string, number>[];
+  private readonly allocated: number[];
+  private readonly busy = new Set<string>();
+
+  constructor(
+    private readonly fixtures: { cenId: string; packageId: string }[],
+    private readonly packageMbps: number,
+    private readonly mix: Mix,
+    private readonly rnd: ReturnType<typeof prng>,
+  ) {
+    this.live = fixtures.map(() => new Map());
+    this.allocated = fixtures.map(() => 0);
+  }
+
+  next(): Request {
+    const fixture = Math.floor(this.rnd.next() * this.fixtures.length);
+    const f = this.fixtures[fixture]!;
+    const base = `/cens/${f.cenId}/region-connections`;
+    const live = this.live[fixture]!;
+    const free = PAIRS.map(([a, b]) => `${a}_${b}`).filter(
+      (p) => !live.has(p) && !this.busy.has(`${fixture}/${p}`),
+    );
+    const held = [...live.keys()].filter((p) => !this.busy.has(`${fixture}/${p}`));
+    const room = this.packageMbps - this.allocated[fixture]!;
+    let op = this.pickOp();
+    if (op === 'create' && (free.length === 0 || room < 1)) op = held.length ? 'delete' : 'create';
+    if (op !== 'create' && held.length === 0) op = 'create';
+    const pair =
+      op === 'create'
+        ? this.rnd.pick(free.length ? free : PAIRS.map(([a, b]) => `${a}_${b}`))
+        : this.rnd.pick(held);
+    this.busy.add(`${fixture}/${pair}`);
+    const [a, b] = pair.split('_') as [string, string];
+    const request = this.request(op, fixture, pair, base, room, live.get(pair) ?? 0, a, b);
+    this.allocated[fixture]! += reserved(request.tag as Tag);
+    return request;
+  }
+
+  private request(
+    op: Op,
+    fixture: number,
+    pair: string,
+    base: string,
+    room: number,
+    current: number,
+    a: string,
+    b: string,
+  ): Request {
+    if (op === 'create') {
+      const bw = Math.max(1, Math.min(this.rnd.int(1, 4), room));
+      const tag: Tag = { op, fixture, pair, delta: bw, bw };
+      return {
+        method: 'POST',
+        path: base,
+        body: JSON.stringify({ regionA: b, regionB: a, bandwidthMbps: bw }),
+        tag,
+      };
+    }
+    if (op === 'modify') {
+      const bw = Math.max(1, Math.min(this.rnd.int(1, 6), current + room));
+      const tag: Tag = { op, fixture, pair, delta: bw - current, bw };
+      return { method: 'PATCH', path: `${base}/${pair}`, body: JSON.stringify({ bandwidthMbps: bw }), tag };
+    }
+    const tag: Tag = { op, fixture, pair, delta: -current, bw: 0 };
+    return { method: 'DELETE', path: `${base}/${pair}`, tag };
+  }
+
+  answered(request: Request, status: number): void {
+    const t = request.tag as Tag;
+    this.busy.delete(`${t.fixture}/${t.pair}`);
+    const live = this.live[t.fixture]!;
+    this.allocated[t.fixture]! -= reserved(t);
+    if (status < 300) {
+      this.allocated[t.fixture]! += t.delta;
+      if (t.op === 'delete') live.delete(t.pair);
+      else live.set(t.pair, t.bw);
+    } else if (status === 404 && t.op !== 'create') {
+      this.allocated[t.fixture]! -= live.get(t.pair) ?? 0;
+      live.delete(t.pair);
+    }
+  }
+
+  private pickOp(): Op {
+    const { create, modify } = this.mix;
+    const x = this.rnd.next() * (create + modify + this.mix.delete);
+    return x < create ? 'create' : x < create + modify ? 'modify' : 'delete';
+  }
+}
 
 export function documentClient(dbUrl: string) {
   return DynamoDBDocumentClient.from(
@@ -140,7 +271,7 @@ export async function setupFixtures(o: Pick<LoadOptions, 'apiUrl' | 'cens' | 'pa
 export async function runLoad(o: LoadOptions, scenario = 'allocations'): Promise<LoadResult> {
   const account = await createLoadAccount(o.dbUrl, o.tableName);
   const fixtures = await setupFixtures({ ...o, cens: o.hot ? 1 : o.cens }, account.apiKey);
-  const rnd = prng(o.seed);
+  const plan = new Plan(fixtures, o.packageMbps, o.mix ?? DEFAULT_MIX, prng(o.seed));
   const codes: Record<string, number> = {};
 
   const result = await drive({
@@ -149,29 +280,10 @@ export async function runLoad(o: LoadOptions, scenario = 'allocations'): Promise
     requests: o.requests,
     maxSeconds: o.maxSeconds,
     headers: { 'x-api-key': account.apiKey },
-    next: () => {
-      const f = rnd.pick(fixtures);
-      const [a, b] = rnd.pick(PAIRS);
-      const op = rnd.next();
-      const connectionId = `${a}_${b}`;
-      const base = `/cens/${f.cenId}/region-connections`;
-      if (op < 0.5) {
-        return {
-          method: 'POST',
-          path: base,
-          body: JSON.stringify({ regionA: b, regionB: a, bandwidthMbps: rnd.int(1, 4) }),
-        };
-      }
-      if (op < 0.8) {
-        return {
-          method: 'PATCH',
-          path: `${base}/${connectionId}`,
-          body: JSON.stringify({ bandwidthMbps: rnd.int(1, 6) }),
-        };
-      }
-      return { method: 'DELETE', path: `${base}/${connectionId}` };
-    },
-    onResponse: (status, body) => {
+    progress: o.progress,
+    next: () => plan.next(),
+    onResponse: (status, body, request) => {
+      plan.answered(request, status);
       let code = status < 300 ? 'ok' : 'unparsed';
       if (status >= 300) {
         try {
@@ -249,8 +361,17 @@ export interface DriveOptions {
   headers: Record<string, string>;
   /** What each connection asks once before the clock starts (cheap; default GET /areas). */
   warmPath?: string;
-  next: () => { method: string; path: string; body?: string };
-  onResponse?: (status: number, body: string) => void;
+  next: () => Request;
+  onResponse?: (status: number, body: string, request: Request) => void;
+  progress?: (p: Progress) => void;
+}
+
+export interface Request {
+  method: string;
+  path: string;
+  body?: string;
+  /** Anything the caller wants back with the answer. */
+  tag?: unknown;
 }
 
 export interface DriveResult {
@@ -354,11 +475,22 @@ export async function drive(o: DriveOptions): Promise<DriveResult> {
           if (outcome.status < 300) succeeded++;
           else if (outcome.status < 500) refused++;
           if (!outcome.reused) opened++;
-          o.onResponse?.(outcome.status, outcome.body);
+          o.onResponse?.(outcome.status, outcome.body, r);
         }
       }
     };
-    await Promise.all(Array.from({ length: o.concurrency }, worker));
+    const ticker = o.progress
+      ? setInterval(() => {
+          o.progress?.({
+            seconds: (performance.now() - started) / 1000,
+            answered: latencies.length,
+            succeeded,
+            refused,
+            failed: errors + timeouts + latencies.length - succeeded - refused,
+          });
+        }, 2_000)
+      : undefined;
+    await Promise.all(Array.from({ length: o.concurrency }, worker)).finally(() => clearInterval(ticker));
     const seconds = (performance.now() - started) / 1000;
     return {
       requests: latencies.length,
