@@ -5,7 +5,7 @@
  * suite and the benchmarks; ports are chosen by the caller, so several stacks can run at once.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -194,9 +194,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
   };
 
+  // Each stack bundles into a folder of its own: stacks started from one tree at once (the test
+  // run's, and a test file's own) would otherwise rewrite each other's handler bundles while the
+  // other loads them (Runtime.HandlerNotFound on a half-written file). Removed when it stops.
+  const ownWorkFolder = process.env.ESBUILD_WORK_FOLDER
+    ? undefined
+    : join('.esbuild', `${stage}-${options.apiPort}`);
   const stop = async () => {
     await Promise.all([killGroup(children.offline), killGroup(children.dynamodb)]);
     client.destroy();
+    if (ownWorkFolder) rmSync(join(ROOT, ownWorkFolder), { recursive: true, force: true });
   };
 
   try {
@@ -216,6 +223,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       AWS_REGION: 'us-east-1',
       DYNAMODB_ENDPOINT: dbUrl,
       TABLE_NAME: tableName,
+      ...(ownWorkFolder ? { ESBUILD_WORK_FOLDER: ownWorkFolder } : {}),
       ...options.env,
     };
     await seedDemoKeys(env);
