@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { config } from './config';
+import { credentialsCache } from './credentials-cache';
 import { conditionFailed, db, TABLE, translate } from './db/client';
 import { keys } from './db/keys';
 import { unauthorized } from './errors';
@@ -27,33 +27,23 @@ export function hashKey(apiKey: string): string {
   return createHash('sha256').update(apiKey, 'utf8').digest('hex');
 }
 
-const cache = new Map<string, { principal: Principal | null; until: number }>();
-const NEGATIVE_CACHE_MS = 2_000;
+const cached = credentialsCache<Principal>();
 
 export async function authenticate(apiKey: string | undefined): Promise<Principal> {
   if (!apiKey || apiKey.length > 256) throw unauthorized();
   const hash = hashKey(apiKey);
-  const now = Date.now();
-  const hit = cache.get(hash);
-  if (hit && hit.until > now) {
-    if (hit.principal) return hit.principal;
-    throw unauthorized();
-  }
-  const out = await db
-    .send(
-      new GetCommand({
-        TableName: TABLE,
-        Key: keys.apiKey(hash),
-        ProjectionExpression: 'accountId, #r',
-        ExpressionAttributeNames: { '#r': 'role' },
-      }),
-    )
-    .catch(translate);
-  const principal = out.Item ? { accountId: String(out.Item.accountId), role: out.Item.role as Role } : null;
-  if (cache.size > 10_000) cache.clear();
-  cache.set(hash, {
-    principal,
-    until: now + (principal ? config.apiKeyCacheSeconds * 1000 : NEGATIVE_CACHE_MS),
+  const principal = await cached(hash, async () => {
+    const out = await db
+      .send(
+        new GetCommand({
+          TableName: TABLE,
+          Key: keys.apiKey(hash),
+          ProjectionExpression: 'accountId, #r',
+          ExpressionAttributeNames: { '#r': 'role' },
+        }),
+      )
+      .catch(translate);
+    return out.Item ? { accountId: String(out.Item.accountId), role: out.Item.role as Role } : null;
   });
   if (!principal) throw unauthorized();
   return principal;

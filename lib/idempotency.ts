@@ -19,6 +19,7 @@ import { conditionFailed, db, oldItem, TABLE, type TransactItem, translate } fro
 import type { Effect, Facts } from './db/effect';
 import { keys } from './db/keys';
 import { ApiError } from './errors';
+import { log } from './log';
 
 /** 1-64 printable ASCII characters, spaces included (HTTP trims them at the ends). */
 export const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,64}$/;
@@ -167,4 +168,17 @@ export async function release(c: Claim): Promise<void> {
       }),
     )
     .catch(() => undefined); // the lock lapses by itself if this fails too
+}
+
+/**
+ * The end of a keyed request, whatever the door: nothing when its write already completed the
+ * record (in its own transaction); otherwise keep a 2xx-4xx response for replays, or forget the
+ * key after a 5xx so that the retry runs again.
+ */
+export async function settle(c: Claim, effect: Effect, response: StoredResponse): Promise<void> {
+  if (effect.committed) return;
+  if (response.statusCode >= 500) return release(c);
+  await complete(c, response).catch((error: unknown) =>
+    log.warn('idempotency record not completed', { key: c.key, error: String(error) }),
+  );
 }

@@ -20,8 +20,8 @@ import {
   restoreSnapshot,
   takeSnapshot,
 } from '../lib/emulator/controls';
-import { ApiError, invalidParameter } from '../lib/errors';
-import { errorResponse, json, type Result } from '../lib/http/api';
+import { ApiError } from '../lib/errors';
+import { errorResponse, json, parseJsonText, type Result } from '../lib/http/api';
 import { log } from '../lib/log';
 
 type Reply = { statusCode: number; body?: unknown };
@@ -82,14 +82,8 @@ function parseBody(event: APIGatewayProxyEventV2): unknown {
   const body: unknown = event.body;
   if (body === undefined || body === null) return {};
   if (typeof body !== 'string') return body;
-  const text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
-  if (Buffer.byteLength(text, 'utf8') > MAX_SNAPSHOT_BYTES) {
-    throw new ApiError(413, 'RequestTooLarge', `The request body exceeds ${MAX_SNAPSHOT_BYTES} bytes.`);
-  }
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw invalidParameter(undefined, 'The request body is not valid JSON.');
-  }
+  return parseJsonText(
+    event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body,
+    MAX_SNAPSHOT_BYTES,
+  );
 }

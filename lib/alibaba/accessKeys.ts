@@ -11,6 +11,7 @@ import { createCipheriv, createDecipheriv, randomBytes, randomInt } from 'node:c
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ACCOUNT_ID, type Principal, type Role } from '../auth';
 import { config } from '../config';
+import { credentialsCache } from '../credentials-cache';
 import { conditionFailed, db, TABLE, translate } from '../db/client';
 import { keys } from '../db/keys';
 
@@ -112,27 +113,23 @@ export async function seedDemoAccessKeys(): Promise<void> {
   for (const key of DEMO_ACCESS_KEYS) await createAccessKey(key);
 }
 
-const cache = new Map<string, { key: AccessKey | null; until: number }>();
-const NEGATIVE_CACHE_MS = 2_000;
+const cached = credentialsCache<AccessKey>();
 
 /** The pair of an AccessKeyId, or undefined when there is none. */
 export async function findAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {
-  const now = Date.now();
-  const hit = cache.get(accessKeyId);
-  if (hit && hit.until > now) return hit.key ?? undefined;
-  const out = await db
-    .send(new GetCommand({ TableName: TABLE, Key: keys.accessKey(accessKeyId) }))
-    .catch(translate);
-  const item = out.Item;
-  const key = item
-    ? {
-        accessKeyId,
-        accessKeySecret: open(String(item.sealedSecret), accessKeyId),
-        accountId: String(item.accountId),
-        role: item.role as Role,
-      }
-    : null;
-  if (cache.size > 10_000) cache.clear();
-  cache.set(accessKeyId, { key, until: now + (key ? config.apiKeyCacheSeconds * 1000 : NEGATIVE_CACHE_MS) });
+  const key = await cached(accessKeyId, async () => {
+    const out = await db
+      .send(new GetCommand({ TableName: TABLE, Key: keys.accessKey(accessKeyId) }))
+      .catch(translate);
+    const item = out.Item;
+    return item
+      ? {
+          accessKeyId,
+          accessKeySecret: open(String(item.sealedSecret), accessKeyId),
+          accountId: String(item.accountId),
+          role: item.role as Role,
+        }
+      : null;
+  });
   return key ?? undefined;
 }

@@ -6,8 +6,7 @@
  */
 import type { Principal } from '../auth';
 import { type Facts, withEffect } from '../db/effect';
-import { type Claim, claim, complete, effectOf, fingerprint, IDEMPOTENCY_KEY, release } from '../idempotency';
-import { log } from '../log';
+import { type Claim, claim, effectOf, fingerprint, IDEMPOTENCY_KEY, settle } from '../idempotency';
 import { invalid, RpcError, toRpcError } from './errors';
 import type { Params } from './params';
 import { COMMON } from './protocol';
@@ -63,18 +62,16 @@ export async function withClientToken<R>(
     const { result, facts } = await withEffect(effect, run);
     if (effect.committed) return JSON.parse(effect.answered ?? 'null') as Answer;
     const out = answer(result, facts);
-    await complete(c, { statusCode: 200, body: JSON.stringify(out) }).catch((error: unknown) =>
-      log.warn('idempotency record not completed', { error: String(error) }),
-    );
+    await settle(c, effect, { statusCode: 200, body: JSON.stringify(out) });
     return out;
   } catch (error) {
-    if (effect.committed) throw error; // the write took effect: its record answers the repeats
     const rpc = toRpcError(error);
-    if (!rpc || rpc.statusCode >= 500) await release(c);
-    else {
-      const body = JSON.stringify({ Code: rpc.code, Message: rpc.message, Recommend: rpc.recommend });
-      await complete(c, { statusCode: rpc.statusCode, body }).catch(() => undefined);
-    }
+    const body = rpc && JSON.stringify({ Code: rpc.code, Message: rpc.message, Recommend: rpc.recommend });
+    await settle(
+      c,
+      effect,
+      rpc && body ? { statusCode: rpc.statusCode, body } : { statusCode: 500, body: '' },
+    );
     throw error;
   }
 }

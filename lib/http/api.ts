@@ -17,12 +17,11 @@ import { ApiError, forbidden, invalidParameter, notFound } from '../errors';
 import {
   type Claim,
   claim,
-  complete,
   effectOf,
   fingerprint,
   IDEMPOTENCY_KEY,
-  release,
   type StoredResponse,
+  settle,
 } from '../idempotency';
 import { log } from '../log';
 import type { Route } from './routes';
@@ -165,9 +164,16 @@ function parseBody(event: Event): unknown {
           ? 'null'
           : ''
         : JSON.stringify(body);
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
-    throw new ApiError(413, 'RequestTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+  return parseJsonText(
+    event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw,
+    MAX_BODY_BYTES,
+  );
+}
+
+/** A request body's text as JSON: 413 past `maxBytes`, `{}` when empty, 400 when not JSON. */
+export function parseJsonText(text: string, maxBytes: number): unknown {
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) {
+    throw new ApiError(413, 'RequestTooLarge', `The request body exceeds ${maxBytes} bytes.`);
   }
   if (text.trim() === '') return {};
   try {
@@ -212,23 +218,15 @@ const idempotent = (route: Route): MiddlewareObj<Event, Result> => ({
   },
   after: async (request) => {
     const s = state(request.context);
-    // The write already completed the record with this very response, in its own transaction.
-    if (!s.claim || s.effect?.committed || !request.response) return;
+    if (!s.claim || !s.effect || !request.response) return;
     const { statusCode, body } = request.response;
-    await complete(s.claim, { statusCode, body: statusCode < 300 ? kept(route, body) : body }).catch(
-      (error: unknown) =>
-        log.warn('idempotency record not completed', { requestId: s.requestId, error: String(error) }),
-    );
+    await settle(s.claim, s.effect, { statusCode, body: statusCode < 300 ? kept(route, body) : body });
   },
   onError: async (request) => {
     const s = state(request.context);
-    if (!s.claim || s.effect?.committed) return;
-    const response = errorResponse(request.error, s.requestId);
-    if (response.statusCode >= 500) await release(s.claim);
-    else
-      await complete(s.claim, { statusCode: response.statusCode, body: response.body }).catch(
-        () => undefined,
-      );
+    if (!s.claim || !s.effect) return;
+    const { statusCode, body } = errorResponse(request.error, s.requestId);
+    await settle(s.claim, s.effect, { statusCode, body });
   },
 });
 
