@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { quotaAttributes } from '../lib/accounts';
 import { areaOf, orderedPair, REGIONS, type RegionId } from '../lib/catalogue';
 import { keys } from '../lib/db/keys';
@@ -532,24 +532,11 @@ export async function checkInvariants(
       violations.push(`${f.packageId}: missing`);
       continue;
     }
-    const conns: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await db.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :conn)',
-          ExpressionAttributeValues: {
-            ':pk': keys.cen(accountId, f.cenId).PK,
-            ':conn': keys.connectionPrefix,
-          },
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      conns.push(...(out.Items ?? []).filter((c) => c.bandwidthPackageId === f.packageId));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    // The package's connections live in its item (lib/entities/package.ts): its `conns` map.
+    const conns = Object.entries((pkg.conns ?? {}) as Record<string, { bw: number }>).map(([id, e]) => ({
+      id,
+      bandwidthMbps: e.bw,
+    }));
     const sum = conns.reduce((n, c) => n + Number(c.bandwidthMbps), 0);
     const { allocatedMbps, remainingMbps, bandwidthMbps, connectionCount } = pkg as Record<string, number>;
     if (sum !== allocatedMbps)
@@ -562,8 +549,8 @@ export async function checkInvariants(
     if (connectionCount !== conns.length)
       violations.push(`${f.packageId}: connectionCount ${connectionCount} ≠ ${conns.length}`);
     for (const c of conns) {
-      if (areaOf(c.regionA as RegionId) === areaOf(c.regionB as RegionId))
-        violations.push(`${c.SK}: same-area pair`);
+      const [a, b] = c.id.split('_') as [RegionId, RegionId];
+      if (areaOf(a) === areaOf(b)) violations.push(`${c.id}: same-area pair`);
     }
   }
   return violations;

@@ -19,7 +19,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createApiKey, type Role } from './auth';
 import { config } from './config';
-import { db, type Reason, TABLE, type TransactItem, translate } from './db/client';
+import { db, type Named, type Reasons, TABLE, type TransactItem, translate } from './db/client';
 import { keys } from './db/keys';
 import { conflict } from './errors';
 import { nowIso } from './time';
@@ -106,21 +106,21 @@ export const quotaExceeded = (kind: QuotaKind, accountId: string) =>
   );
 
 /**
- * Items of a create plus `takeQuota` LAST, and the matching reader of cancellation reasons: the
- * create's own reasons keep their positions, and are read first (a 404 is decided before any
+ * Items of a create plus `takeQuota` (named `quota`, last), and the matching reader of
+ * cancellation reasons: the create's own reasons are read first (a 404 is decided before any
  * other rule); only when none of them failed is the cancellation the quota's.
  */
-export function withQuota(
+export function withQuota<N extends Named>(
   accountId: string,
   kind: QuotaKind,
-  items: TransactItem[],
-  onConditionFailed: (reasons: Reason[]) => never,
-): [TransactItem[], (reasons: Reason[]) => never] {
+  items: N,
+  onConditionFailed: (reasons: Reasons<N>) => never,
+): [N & { quota: TransactItem }, (reasons: Reasons<N & { quota: TransactItem }>) => never] {
   return [
-    [...items, takeQuota(accountId, kind)],
+    { ...items, quota: takeQuota(accountId, kind) },
     (reasons) => {
-      const own = reasons.slice(0, items.length);
-      if (own.some((r) => r.code === 'ConditionalCheckFailed')) onConditionFailed(own);
+      const own = Object.keys(items).map((name) => reasons[name]);
+      if (own.some((r) => r?.code === 'ConditionalCheckFailed')) onConditionFailed(reasons);
       throw quotaExceeded(kind, accountId);
     },
   ];

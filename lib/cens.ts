@@ -5,6 +5,7 @@ import { TABLE, transact } from './db/client';
 import { getItem, type Item, pick } from './db/items';
 import { keys } from './db/keys';
 import { listPage, type Page } from './db/list';
+import { countNetworks, deleteCenItem } from './entities/cen';
 import { conflict, notFound } from './errors';
 import { newId } from './ids';
 import type { Cen, Network } from './schemas';
@@ -36,7 +37,7 @@ export async function createCen(p: Principal, input: { name: string; description
     ...withQuota(
       p.accountId,
       'cens',
-      [{ Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } }],
+      { cen: { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } } },
       () => {
         throw conflict('OperationFailed', 'The CEN could not be created; retry it.');
       },
@@ -68,20 +69,10 @@ export async function deleteCen(p: Principal, cenId: string): Promise<void> {
   // A transaction even for one item: a lost reply that the SDK resends is then answered as the
   // first attempt was, not as a 404 for the CEN that attempt deleted.
   await transact(
-    [
-      {
-        Delete: {
-          TableName: TABLE,
-          Key: keys.cen(p.accountId, cenId),
-          // Rule 10: only a CEN with no attached network and no bound package.
-          ConditionExpression: 'attribute_exists(PK) AND networkCount = :zero AND packageCount = :zero',
-          ExpressionAttributeValues: { ':zero': 0 },
-        },
-      },
-      giveBackQuota(p.accountId, 'cens'),
-    ],
-    ([cen]) => {
-      const old = cen?.item;
+    // Rule 10: only a CEN with no attached network and no bound package.
+    { cen: deleteCenItem(p.accountId, cenId), quota: giveBackQuota(p.accountId, 'cens') },
+    ({ cen }) => {
+      const old = cen.item;
       if (!old) throw notFound('Cen', cenId);
       throw conflict(
         'InvalidOperation.CenInUse',
@@ -112,25 +103,15 @@ export async function attachNetwork(
     ...withQuota(
       p.accountId,
       'networks',
-      [
-        {
-          Update: {
-            TableName: TABLE,
-            Key: keys.cen(p.accountId, cenId),
-            UpdateExpression: 'ADD networkCount :one',
-            // The CEN exists now; a concurrent delete either sees this network or makes this fail.
-            ConditionExpression: 'attribute_exists(PK)',
-            ExpressionAttributeValues: { ':one': 1 },
-          },
-        },
-        {
-          // A network is attached to at most one CEN of its account.
-          Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' },
-        },
-      ],
-      ([cen, network]) => {
-        if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
-        const other = network?.item?.cenId;
+      {
+        // The CEN exists now; a concurrent delete either sees this network or makes this fail.
+        cen: countNetworks(p.accountId, cenId, 1),
+        // A network is attached to at most one CEN of its account.
+        network: { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
+      },
+      ({ cen, network }) => {
+        if (cen.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
+        const other = network.item?.cenId;
         throw conflict(
           'InvalidOperation.ChildInstanceAlreadyAttached',
           `Network ${input.networkId} is already attached to CEN ${other}.`,
@@ -165,17 +146,9 @@ export async function detachNetwork(
   const matches = expected ? ' AND networkType = :type AND regionId = :region' : '';
   const values = expected ? { ':type': expected.networkType, ':region': expected.regionId } : {};
   await transact(
-    [
-      {
-        Update: {
-          TableName: TABLE,
-          Key: keys.cen(p.accountId, cenId),
-          UpdateExpression: 'ADD networkCount :minusOne',
-          ConditionExpression: 'attribute_exists(PK)',
-          ExpressionAttributeValues: { ':minusOne': -1 },
-        },
-      },
-      {
+    {
+      cen: countNetworks(p.accountId, cenId, -1),
+      network: {
         Delete: {
           TableName: TABLE,
           Key: keys.network(p.accountId, networkId),
@@ -183,10 +156,10 @@ export async function detachNetwork(
           ExpressionAttributeValues: { ':cenId': cenId, ...values },
         },
       },
-      giveBackQuota(p.accountId, 'networks'),
-    ],
-    ([cen]) => {
-      if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
+      quota: giveBackQuota(p.accountId, 'networks'),
+    },
+    ({ cen }) => {
+      if (cen.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
       throw notFound('Network', networkId);
     },
   );

@@ -3,67 +3,73 @@
  * region pair: rules 1, 3 and 4, and the expired-package half of rule 8.
  *
  * A connection is identified by its CEN and its unordered region pair; its id is the canonical
- * pair `<low>_<high>` (regions sorted), which is also its sort key (`CONN#<low>#<high>`), so at
- * most one connection per pair per CEN is the item key itself, and get/modify/delete need no
- * index. An id in the other order names the same connection.
+ * pair `<low>_<high>` (regions sorted). An id in the other order names the same connection.
  *
- * The sum rule (rule 1) is held by the package item: every change here is ONE transaction that
- * moves the package's `allocatedMbps`/`remainingMbps` together with the connection write, and a
- * change that takes bandwidth states `remainingMbps >= :delta` as its condition. Where the change
- * depends on a value read first (the connection's bandwidth before a modify or delete, the package
- * bound for a span), the write is conditioned on that value and retried on a mismatch: optimistic
- * concurrency, never read-check-write. See docs/concurrency.md.
+ * A connection lives inside the package that serves it: the package item's `conns` map, keyed by
+ * the pair (lib/entities/package.ts). A pair's span decides the one package that can serve it on
+ * a CEN (rule 2: one package per span per CEN), so "at most one connection per pair per CEN" is
+ * "at most one entry per pair in that package". Create, resize and delete are each ONE conditional
+ * `UpdateItem` of the package item whose condition states the rules together: the sum rule, the
+ * package still serving this CEN's span, the pair free or held, the package not expired. See
+ * docs/data-model.md ("Connections inside the package") for the reasons and the alternatives.
+ *
+ * Which package serves a CEN's span is the binding item (one `GetItem`), remembered per container
+ * in `served`: a remembered answer is never trusted, only tried, because every write states
+ * `servesSpan` (the package's `cenId` and span) in its condition, and every read checks the same on
+ * the package it read. A stale entry costs one failed condition and a fresh read, never a wrong
+ * answer. So a create or a delete is one write, with no read first; a resize reads the package
+ * (its delta needs the bandwidth before) and writes it.
  *
  * A connection's `status` is not stored: it is derived at read time from its package's
  * `businessStatus` (Suspended while Expired), so expiry and renewal never rewrite connections.
  */
+import { randomBytes } from 'node:crypto';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Principal } from './auth';
 import { areaOf, geographicSpanId, orderedPair, REGION_IDS, type RegionId } from './catalogue';
 import { requireCen } from './cens';
-import { type Reason, TABLE, TRANSACTION_RETRY, type TransactItem, transact } from './db/client';
-import { getItem, type Item, pick } from './db/items';
+import { db, optimistic, RETRY, TABLE, translate, writeOne } from './db/client';
+import { parsed, readItem } from './db/items';
 import { keys } from './db/keys';
-import { listPage, type Page } from './db/list';
-import { ApiError, conflict, notFound } from './errors';
+import type { Page } from './db/list';
+import { decodeToken, encodeToken } from './db/pagination';
+import { StoredBinding } from './entities/cen';
+import {
+  type ConnectionEntry,
+  connect,
+  disconnect,
+  packageKey,
+  resize,
+  StoredPackage,
+} from './entities/package';
+import { conflict, notFound } from './errors';
 import { ID_PATTERNS } from './ids';
 import type { Connection } from './schemas';
 import { nowIso } from './time';
 
-const STORED_FIELDS = [
-  'connectionId',
-  'cenId',
-  'regionA',
-  'regionB',
-  'bandwidthMbps',
-  'bandwidthPackageId',
-  'geographicSpanId',
-  'createdAt',
-  'updatedAt',
-] as const;
-
-/** Optimistic attempts before a 503 (a value read keeps changing under the request). */
-const OPTIMISTIC_ATTEMPTS = 10;
-/** Internal signal: a condition on a value read failed because a concurrent change won; re-read. */
-const RETRY = Symbol('retry');
-
-/**
- * Before re-reading after a lost race: full-jitter backoff, as for transaction conflicts, so that
- * many writers of one connection spread out instead of colliding again in lock step.
- */
-function backoff(attempt: number): Promise<void> {
-  if (attempt === 0) return Promise.resolve();
-  const ceiling = Math.min(TRANSACTION_RETRY.capMs, TRANSACTION_RETRY.baseMs * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-}
-
 /** Without a connection, two different regions of a CEN get 1 Kbps (rule 4). */
 export const DEFAULT_KBPS = 1;
 
-const isActive = (pkg: Item | undefined) => pkg?.businessStatus === 'Normal';
+const isActive = (pkg: Pick<StoredPackage, 'businessStatus'> | undefined) => pkg?.businessStatus === 'Normal';
 
-export function toConnection(item: Item, pkg: Item | undefined): Connection {
-  const { createdAt, updatedAt, ...rest } = pick<Omit<Connection, 'status'>>(item, STORED_FIELDS);
-  return { ...rest, status: isActive(pkg) ? 'Active' : 'Suspended', createdAt, updatedAt };
+export function toConnection(
+  pair: [RegionId, RegionId],
+  entry: Pick<ConnectionEntry, 'bw' | 'createdAt' | 'updatedAt'>,
+  pkg: Pick<StoredPackage, 'bandwidthPackageId' | 'cenId' | 'geographicSpanId' | 'businessStatus'>,
+): Connection {
+  const [low, high] = pair;
+  return {
+    connectionId: connectionIdOf(low, high),
+    cenId: pkg.cenId ?? '',
+    regionA: low,
+    regionB: high,
+    bandwidthMbps: entry.bw,
+    bandwidthPackageId: pkg.bandwidthPackageId,
+    geographicSpanId: pkg.geographicSpanId,
+    status: isActive(pkg) ? 'Active' : 'Suspended',
+    createdAt: entry.createdAt,
+    updatedAt: entry.updatedAt,
+  };
 }
 
 const isRegion = (value: string): value is RegionId => (REGION_IDS as readonly string[]).includes(value);
@@ -85,7 +91,64 @@ function requirePair(connectionId: string): [RegionId, RegionId] {
   return pair;
 }
 
-const packageKey = (p: Principal, packageId: string) => keys.bandwidthPackage(p.accountId, packageId);
+const spanOf = ([low, high]: [RegionId, RegionId]) => geographicSpanId(areaOf(low), areaOf(high));
+
+/** A unique mark for one write, so that a resend of it recognises its own effect (writeOne). */
+const writeId = () => randomBytes(9).toString('base64url');
+
+/* ---------- which package serves a span of a CEN ---------- */
+
+/** Remembered bindings of this container: hints that every write and read verifies. */
+const served = new Map<string, string>();
+const SERVED_LIMIT = 10_000;
+const servedKey = (p: Principal, cenId: string, spanId: string) => `${p.accountId}\n${cenId}\n${spanId}`;
+
+/** The id of the package bound to the CEN for the span, remembered or read (`fresh`: read). */
+async function servingPackageId(
+  p: Principal,
+  cenId: string,
+  spanId: string,
+  fresh: boolean,
+): Promise<string | undefined> {
+  const k = servedKey(p, cenId, spanId);
+  const known = fresh ? undefined : served.get(k);
+  if (known !== undefined) return known;
+  const binding = await readItem(keys.binding(p.accountId, cenId, spanId), StoredBinding);
+  if (!binding) {
+    served.delete(k);
+    return undefined;
+  }
+  if (served.size >= SERVED_LIMIT) served.clear();
+  served.set(k, binding.bandwidthPackageId);
+  return binding.bandwidthPackageId;
+}
+
+const forget = (p: Principal, cenId: string, spanId: string) => served.delete(servedKey(p, cenId, spanId));
+
+/** Does this package item (as read, or as a failed condition returned it) serve the CEN's span? */
+const serves = (pkg: StoredPackage | undefined, cenId: string, spanId: string): pkg is StoredPackage =>
+  pkg !== undefined && pkg.cenId === cenId && pkg.geographicSpanId === spanId;
+
+/**
+ * The package serving the CEN's span, read strongly consistently and checked to serve it; none
+ * when the span is unbound. A remembered binding that no longer holds is read afresh once.
+ */
+async function servingPackage(
+  p: Principal,
+  cenId: string,
+  spanId: string,
+  fresh = false,
+): Promise<StoredPackage | undefined> {
+  for (let read = fresh; ; read = true) {
+    const id = await servingPackageId(p, cenId, spanId, read);
+    if (id === undefined) return undefined;
+    const pkg = await readItem(packageKey(p.accountId, id), StoredPackage);
+    if (serves(pkg, cenId, spanId)) return pkg;
+    forget(p, cenId, spanId);
+    // The binding just read named a package that no longer serves it: unbound in between.
+    if (read) throw RETRY;
+  }
+}
 
 /* ---------- errors ---------- */
 
@@ -113,19 +176,14 @@ const expired = (packageId: string) =>
     `Package ${packageId} is expired: its connections are suspended and cannot grow; renew it first.`,
   );
 
-const busy = () =>
-  new ApiError(503, 'ServiceUnavailable', 'The connection is changing too often; retry the request.');
-
-/** Run a transaction whose condition handler may ask for a re-read (RETRY). */
-function attempt(items: TransactItem[], onConditionFailed: (reasons: Reason[]) => never, result: unknown) {
-  return transact(items, onConditionFailed, { result }).then(
-    () => 'done' as const,
-    (error: unknown) => {
-      if (error === RETRY) return 'retry' as const;
-      throw error;
-    },
+const exists = (cenId: string, [low, high]: [RegionId, RegionId]) =>
+  conflict(
+    'InvalidOperation.RegionConnectionExists',
+    `CEN ${cenId} already has a region connection between ${low} and ${high}.`,
   );
-}
+
+/** Internal signal: the package the caller named does not serve the span (decided by `explain`). */
+const NAMED_PACKAGE_UNSERVING = Symbol('named package does not serve the span');
 
 /* ---------- create ---------- */
 
@@ -136,252 +194,245 @@ export interface CreateConnectionInput {
   bandwidthPackageId?: string;
 }
 
-export async function createConnection(
+export function createConnection(
   p: Principal,
   cenId: string,
   input: CreateConnectionInput,
 ): Promise<Connection> {
-  const [low, high] = orderedPair(input.regionA, input.regionB);
-  const spanId = geographicSpanId(areaOf(low), areaOf(high));
-  const connectionId = connectionIdOf(low, high);
+  const pair = orderedPair(input.regionA, input.regionB);
+  const spanId = spanOf(pair);
+  const connectionId = connectionIdOf(...pair);
   const bw = input.bandwidthMbps;
-  const wanted = input.bandwidthPackageId;
+  const named = input.bandwidthPackageId;
 
-  for (let i = 0; i < OPTIMISTIC_ATTEMPTS; i++) {
-    await backoff(i);
-    // Which package serves this span on this CEN (rule 3): the binding item, one GetItem.
-    const binding = await getItem(keys.binding(p.accountId, cenId, spanId));
-    const packageId = binding ? String(binding.bandwidthPackageId) : undefined;
-    if (packageId === undefined || (wanted !== undefined && wanted !== packageId)) {
-      // 404s first (SPEC §3): the CEN, then a package the caller named.
-      if (!binding) await requireCen(p, cenId);
-      if (wanted !== undefined) {
-        if (!ID_PATTERNS.bandwidthPackage.test(wanted) || !(await getItem(packageKey(p, wanted)))) {
-          throw notFound('BandwidthPackage', wanted);
-        }
-        throw wrongPackage(cenId, spanId, wanted);
-      }
-      throw notAssociated(cenId, spanId);
-    }
+  return optimistic(async (n) => {
+    const packageId =
+      named !== undefined && ID_PATTERNS.bandwidthPackage.test(named)
+        ? named
+        : named === undefined
+          ? await servingPackageId(p, cenId, spanId, n > 0)
+          : undefined;
+    if (packageId === undefined) return explain(p, cenId, spanId, named);
 
     const now = nowIso();
-    const item: Item = {
-      ...keys.connection(p.accountId, cenId, low, high),
-      entity: 'RegionConnection',
-      accountId: p.accountId,
-      connectionId,
-      cenId,
-      regionA: low,
-      regionB: high,
-      bandwidthMbps: bw,
+    const entry: ConnectionEntry = { bw, createdAt: now, updatedAt: now, w: writeId() };
+    // The write's condition sees the package Normal and serving the span: the connection is Active.
+    const result = toConnection(pair, entry, {
       bandwidthPackageId: packageId,
+      cenId,
       geographicSpanId: spanId,
-      createdAt: now,
-      updatedAt: now,
-    };
-    // The transaction's condition sees the package Normal: the new connection is Active.
-    const result = toConnection(item, { businessStatus: 'Normal' });
-    const outcome = await attempt(
-      [
-        {
-          // Rule 1: take the bandwidth only if the package has it left; rule 3: only from the
-          // package still bound to this CEN (so to this span); rule 8: not from an expired one.
-          Update: {
-            TableName: TABLE,
-            Key: packageKey(p, packageId),
-            UpdateExpression:
-              'SET allocatedMbps = allocatedMbps + :bw, remainingMbps = remainingMbps - :bw ADD connectionCount :one',
-            ConditionExpression: 'cenId = :cenId AND businessStatus = :normal AND remainingMbps >= :bw',
-            ExpressionAttributeValues: { ':bw': bw, ':one': 1, ':cenId': cenId, ':normal': 'Normal' },
-          },
+      businessStatus: 'Normal',
+    });
+    try {
+      await writeOne(
+        connect(
+          { accountId: p.accountId, bandwidthPackageId: packageId },
+          { cenId, spanId, pair: connectionId },
+          entry,
+        ),
+        (item) => {
+          const old = parsed(StoredPackage, item);
+          if (!serves(old, cenId, spanId)) {
+            // Unbound (or released) since the binding was read: read the binding again.
+            forget(p, cenId, spanId);
+            throw named === undefined ? RETRY : NAMED_PACKAGE_UNSERVING;
+          }
+          if (old.conns[connectionId]) throw exists(cenId, pair);
+          if (old.businessStatus !== 'Normal') throw expired(packageId);
+          throw exceeded(packageId, bw, old.remainingMbps);
         },
-        {
-          // Rule 3: at most one connection per unordered region pair per CEN (the key is the pair).
-          Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' },
-        },
-      ],
-      ([pkgReason, connReason]) => {
-        if (connReason?.code === 'ConditionalCheckFailed') {
-          throw conflict(
-            'InvalidOperation.RegionConnectionExists',
-            `CEN ${cenId} already has a region connection between ${low} and ${high}.`,
-          );
-        }
-        const old = pkgReason?.item;
-        // Unbound (or released) since the binding was read: read the binding again.
-        if (!old || old.cenId !== cenId) throw RETRY;
-        if (old.businessStatus !== 'Normal') throw expired(packageId);
-        throw exceeded(packageId, bw, old.remainingMbps);
-      },
-      result,
-    );
-    if (outcome === 'done') return result;
+        { result, ours: (item) => parsed(StoredPackage, item)?.conns[connectionId]?.w === entry.w },
+      );
+    } catch (error) {
+      if (error === NAMED_PACKAGE_UNSERVING) return explain(p, cenId, spanId, named);
+      throw error;
+    }
+    return result;
+  });
+}
+
+/**
+ * Why no package the request may use serves the span, in the order of SPEC §3 (404s first: the
+ * CEN, then a package the caller named); or `RETRY` when the named package serves it after all
+ * (bound in between).
+ */
+async function explain(
+  p: Principal,
+  cenId: string,
+  spanId: string,
+  named: string | undefined,
+): Promise<never> {
+  const bound = await servingPackageId(p, cenId, spanId, true);
+  if (named !== undefined && bound === named) throw RETRY;
+  if (bound === undefined) await requireCen(p, cenId);
+  if (named === undefined) throw bound === undefined ? notAssociated(cenId, spanId) : RETRY;
+  if (
+    !ID_PATTERNS.bandwidthPackage.test(named) ||
+    !(await readItem(packageKey(p.accountId, named), StoredPackage))
+  ) {
+    throw notFound('BandwidthPackage', named);
   }
-  throw busy();
+  throw bound === undefined ? notAssociated(cenId, spanId) : wrongPackage(cenId, spanId, named);
 }
 
 /* ---------- read ---------- */
 
-export async function getConnection(p: Principal, cenId: string, connectionId: string): Promise<Connection> {
-  const [low, high] = requirePair(connectionId);
-  const item = await getItem(keys.connection(p.accountId, cenId, low, high));
-  if (!item) {
-    await requireCen(p, cenId);
+/**
+ * The package holding a CEN's connection on a pair, and the entry; 404 when there is none. Reads
+ * answer `NotFound.Cen` for a CEN the caller does not have (`checkCen`); changes answer that the
+ * connection is not found, as they always have.
+ */
+async function requireConnection(
+  p: Principal,
+  cenId: string,
+  connectionId: string,
+  { fresh, checkCen }: { fresh: boolean; checkCen: boolean },
+) {
+  const pair = requirePair(connectionId);
+  const pkg = await servingPackage(p, cenId, spanOf(pair), fresh);
+  const entry = pkg?.conns[connectionIdOf(...pair)];
+  if (!pkg || !entry) {
+    // A bound package means the CEN exists (it cannot be deleted under it): only check without.
+    if (!pkg && checkCen) await requireCen(p, cenId);
     throw notFound('RegionConnection', connectionId);
   }
-  return toConnection(item, await getItem(packageKey(p, String(item.bandwidthPackageId))));
+  return { pair, pkg, entry };
 }
 
+export function getConnection(p: Principal, cenId: string, connectionId: string): Promise<Connection> {
+  return optimistic(async (n) => {
+    const { pair, pkg, entry } = await requireConnection(p, cenId, connectionId, {
+      fresh: n > 0,
+      checkCen: true,
+    });
+    return toConnection(pair, entry, pkg);
+  });
+}
+
+/** The scope of connection list tokens: as issued by lib/db/list.ts before v2, so they still work. */
+const listScope = (partition: string) => ({ partition, sortPrefix: keys.connectionPrefix, equals: {} });
+
+/**
+ * A CEN's connections in the order of their ids: the CEN's partition (the CEN item and its span
+ * bindings, one strongly consistent `Query`), then each bound package (at most one per span). A
+ * CEN has at most a few hundred pairs, so the page is cut in memory.
+ */
 export async function listConnections(
   p: Principal,
   cenId: string,
   page: { limit: number; nextToken?: string },
 ): Promise<Page<Connection>> {
-  await requireCen(p, cenId);
-  const out = await listPage({
-    partition: keys.cen(p.accountId, cenId).PK,
-    sortPrefix: keys.connectionPrefix,
-    ...page,
+  const partition = keys.cen(p.accountId, cenId).PK;
+  const after = decodeToken(listScope(partition), page.nextToken, ['PK', 'SK'])?.SK;
+  const all = await optimistic(async () => {
+    const items = await cenPartition(partition);
+    if (!items.some((i) => i.SK === 'CEN')) await requireCen(p, cenId);
+    const bindings = items.filter((i) => i.entity === 'Binding').map((i) => StoredBinding.parse(i));
+    const packages = await Promise.all(
+      bindings.map((b) => readItem(packageKey(p.accountId, b.bandwidthPackageId), StoredPackage)),
+    );
+    return packages.flatMap((pkg, i) => {
+      const binding = bindings[i]!;
+      // Unbound between the two reads: read again, rather than list a partial picture.
+      if (!serves(pkg, cenId, binding.geographicSpanId)) throw RETRY;
+      return Object.entries(pkg.conns).map(([id, entry]) => toConnection(parseConnectionId(id)!, entry, pkg));
+    });
   });
-  // At most one package per span serves a CEN: a handful of GetItems, in parallel.
-  const ids = [...new Set(out.items.map((c) => String(c.bandwidthPackageId)))];
-  const packages = new Map(
-    await Promise.all(ids.map(async (id) => [id, await getItem(packageKey(p, id))] as const)),
-  );
-  return {
-    ...out,
-    items: out.items.map((c) => toConnection(c, packages.get(String(c.bandwidthPackageId)))),
-  };
+  const sortKey = (c: Connection) => `${keys.connectionPrefix}${c.regionA}#${c.regionB}`;
+  const rest = all
+    .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1))
+    .filter((c) => !after || sortKey(c) > after);
+  const items = rest.slice(0, page.limit);
+  if (rest.length <= page.limit) return { items };
+  const last = items[items.length - 1]!;
+  return { items, nextToken: encodeToken(listScope(partition), { PK: partition, SK: sortKey(last) }) };
+}
+
+async function cenPartition(partition: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await db
+      .send(
+        new QueryCommand({
+          TableName: TABLE,
+          // The CEN item (`CEN`) and the bindings (`SPAN#…`): the two sort keys from C to T.
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': partition, ':from': 'CEN', ':to': 'SPAN#~' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      )
+      .catch(translate);
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items.filter((i) => i.SK === 'CEN' || String(i.SK).startsWith('SPAN#'));
 }
 
 /* ---------- modify ---------- */
 
-export async function updateConnection(
+export function updateConnection(
   p: Principal,
   cenId: string,
   connectionId: string,
   bandwidthMbps: number,
 ): Promise<Connection> {
-  const [low, high] = requirePair(connectionId);
-  const key = keys.connection(p.accountId, cenId, low, high);
-  for (let i = 0; i < OPTIMISTIC_ATTEMPTS; i++) {
-    await backoff(i);
-    const conn = await getItem(key);
-    if (!conn) throw notFound('RegionConnection', connectionId);
-    const before = Number(conn.bandwidthMbps);
-    const packageId = String(conn.bandwidthPackageId);
-    if (bandwidthMbps === before) return toConnection(conn, await getItem(packageKey(p, packageId)));
-    const grow = bandwidthMbps > before;
-    const delta = Math.abs(bandwidthMbps - before);
-    const now = nowIso();
+  return optimistic(async (n) => {
+    const { pair, pkg, entry } = await requireConnection(p, cenId, connectionId, {
+      fresh: n > 0,
+      checkCen: false,
+    });
+    if (bandwidthMbps === entry.bw) return toConnection(pair, entry, pkg);
+    const grow = bandwidthMbps > entry.bw;
+    const delta = Math.abs(bandwidthMbps - entry.bw);
+    const change = { before: entry.bw, after: bandwidthMbps, updatedAt: nowIso(), w: writeId() };
     // A growth commits only under `businessStatus = Normal`; a shrink may be on an expired package.
     const result = toConnection(
-      { ...conn, bandwidthMbps, updatedAt: now },
-      grow ? { businessStatus: 'Normal' } : await getItem(packageKey(p, packageId)),
+      pair,
+      { ...entry, bw: bandwidthMbps, updatedAt: change.updatedAt },
+      grow ? { ...pkg, businessStatus: 'Normal' } : pkg,
     );
-    const outcome = await attempt(
-      [
-        {
-          // Optimistic: the delta is exact only against the bandwidth (and package) read.
-          Update: {
-            TableName: TABLE,
-            Key: key,
-            UpdateExpression: 'SET bandwidthMbps = :after, updatedAt = :now',
-            ConditionExpression: 'bandwidthMbps = :before AND bandwidthPackageId = :pkg',
-            ExpressionAttributeValues: {
-              ':after': bandwidthMbps,
-              ':before': before,
-              ':pkg': packageId,
-              ':now': now,
-            },
-          },
-        },
-        grow
-          ? {
-              // Rule 1: grow only by what the package has left; rule 8: not while it is expired.
-              Update: {
-                TableName: TABLE,
-                Key: packageKey(p, packageId),
-                UpdateExpression:
-                  'SET allocatedMbps = allocatedMbps + :delta, remainingMbps = remainingMbps - :delta',
-                ConditionExpression: 'remainingMbps >= :delta AND businessStatus = :normal',
-                ExpressionAttributeValues: { ':delta': delta, ':normal': 'Normal' },
-              },
-            }
-          : {
-              // Shrinking is always allowed, expired or not; the package must exist to be credited.
-              Update: {
-                TableName: TABLE,
-                Key: packageKey(p, packageId),
-                UpdateExpression:
-                  'SET allocatedMbps = allocatedMbps - :delta, remainingMbps = remainingMbps + :delta',
-                ConditionExpression: 'attribute_exists(PK)',
-                ExpressionAttributeValues: { ':delta': delta },
-              },
-            },
-      ],
-      ([connReason, pkgReason]) => {
-        if (connReason?.code === 'ConditionalCheckFailed') {
-          if (!connReason.item) throw notFound('RegionConnection', connectionId);
-          throw RETRY;
-        }
-        const old = pkgReason?.item;
-        if (!old) throw RETRY;
-        if (old.businessStatus !== 'Normal') throw expired(packageId);
-        throw exceeded(packageId, delta, old.remainingMbps);
+    const id = connectionIdOf(...pair);
+    await writeOne(
+      resize(pkg, { cenId, pair: id }, change),
+      (item) => {
+        const old = parsed(StoredPackage, item);
+        // Deleted, resized or unbound meanwhile: read again (a deleted one is then a 404).
+        if (!old || old.cenId !== cenId || old.conns[id]?.bw !== entry.bw) throw RETRY;
+        if (old.businessStatus !== 'Normal') throw expired(pkg.bandwidthPackageId);
+        throw exceeded(pkg.bandwidthPackageId, delta, old.remainingMbps);
       },
-      result,
+      { result, ours: (item) => parsed(StoredPackage, item)?.conns[id]?.w === change.w },
     );
-    if (outcome === 'done') return result;
-  }
-  throw busy();
+    return result;
+  });
 }
 
 /* ---------- delete ---------- */
 
-export async function deleteConnection(p: Principal, cenId: string, connectionId: string): Promise<void> {
-  const [low, high] = requirePair(connectionId);
-  const key = keys.connection(p.accountId, cenId, low, high);
-  for (let i = 0; i < OPTIMISTIC_ATTEMPTS; i++) {
-    await backoff(i);
-    const conn = await getItem(key);
-    if (!conn) throw notFound('RegionConnection', connectionId);
-    const bw = Number(conn.bandwidthMbps);
-    const packageId = String(conn.bandwidthPackageId);
-    const outcome = await attempt(
-      [
-        {
-          // Optimistic: give back exactly the bandwidth the connection holds, to its package.
-          Delete: {
-            TableName: TABLE,
-            Key: key,
-            ConditionExpression: 'bandwidthMbps = :bw AND bandwidthPackageId = :pkg',
-            ExpressionAttributeValues: { ':bw': bw, ':pkg': packageId },
-          },
-        },
-        {
-          // Rules 1 and 5: the bandwidth and the connection count go back in the same transaction.
-          Update: {
-            TableName: TABLE,
-            Key: packageKey(p, packageId),
-            UpdateExpression:
-              'SET allocatedMbps = allocatedMbps - :bw, remainingMbps = remainingMbps + :bw ADD connectionCount :minusOne',
-            ConditionExpression: 'attribute_exists(PK)',
-            ExpressionAttributeValues: { ':bw': bw, ':minusOne': -1 },
-          },
-        },
-      ],
-      ([connReason]) => {
-        if (connReason?.code === 'ConditionalCheckFailed' && !connReason.item) {
-          throw notFound('RegionConnection', connectionId);
+export function deleteConnection(p: Principal, cenId: string, connectionId: string): Promise<void> {
+  const pair = requirePair(connectionId);
+  const spanId = spanOf(pair);
+  const id = connectionIdOf(...pair);
+  return optimistic(async (n) => {
+    const packageId = await servingPackageId(p, cenId, spanId, n > 0);
+    if (packageId === undefined) throw notFound('RegionConnection', connectionId);
+    const w = writeId();
+    // The update gives back whatever bandwidth the connection holds at the write: no read first.
+    await writeOne(
+      disconnect({ accountId: p.accountId, bandwidthPackageId: packageId }, { cenId, pair: id }, w),
+      (item) => {
+        const old = parsed(StoredPackage, item);
+        if (!serves(old, cenId, spanId)) {
+          forget(p, cenId, spanId);
+          throw RETRY;
         }
-        throw RETRY;
+        throw notFound('RegionConnection', connectionId);
       },
-      undefined,
+      { ours: (item) => parsed(StoredPackage, item)?.gone[id] === w },
     );
-    if (outcome === 'done') return;
-  }
-  throw busy();
+  });
 }
 
 /* ---------- effective bandwidth ---------- */
@@ -404,12 +455,12 @@ export async function effectiveBandwidth(
     await requireCen(p, cenId);
     return { regionA, regionB, source: 'SameRegion', bandwidthKbps: null };
   }
-  const [low, high] = orderedPair(regionA, regionB);
-  const conn = await getItem(keys.connection(p.accountId, cenId, low, high));
-  // A connection lives in its CEN's partition and keeps the CEN from being deleted: no CEN read.
-  if (!conn) await requireCen(p, cenId);
-  const pkg = conn ? await getItem(packageKey(p, String(conn.bandwidthPackageId))) : undefined;
+  const pair = orderedPair(regionA, regionB);
+  const pkg = await optimistic((n) => servingPackage(p, cenId, spanOf(pair), n > 0));
+  // A bound package keeps the CEN from being deleted: only check the CEN without one.
+  if (!pkg) await requireCen(p, cenId);
+  const entry = pkg?.conns[connectionIdOf(...pair)];
   // Rule 8: a suspended connection (expired package) carries only the default.
-  if (!conn || !isActive(pkg)) return { regionA, regionB, source: 'Default', bandwidthKbps: DEFAULT_KBPS };
-  return { regionA, regionB, source: 'RegionConnection', bandwidthKbps: Number(conn.bandwidthMbps) * 1000 };
+  if (!entry || !isActive(pkg)) return { regionA, regionB, source: 'Default', bandwidthKbps: DEFAULT_KBPS };
+  return { regionA, regionB, source: 'RegionConnection', bandwidthKbps: entry.bw * 1000 };
 }

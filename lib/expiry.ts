@@ -26,12 +26,15 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { giveBackQuota } from './accounts';
 import { config } from './config';
-import { db, type Reason, TABLE, type TransactItem, transact, translate } from './db/client';
-import { getItem, type Item } from './db/items';
+import { db, TABLE, type TransactItem, transact, translate } from './db/client';
+import { readItem } from './db/items';
 import { keys } from './db/keys';
+import { unbindItems } from './entities/cen';
+import * as pkgItem from './entities/package';
+import { DuePackage } from './entities/package';
 import { ServiceUnavailable } from './errors';
 import { log } from './log';
-import { dueFields, orderPut, unbindItems } from './packages';
+import { orderPut } from './packages';
 import { addDays, addMonths, instant } from './time';
 
 export interface ExpiryResult {
@@ -87,9 +90,13 @@ export async function runExpiry(now: string, options: ExpiryOptions = {}): Promi
     {
       from: 'R#',
       to: `${keys.dueRelease(releaseBefore, '')}~`,
-      apply: (item: Item) => release(item, releaseBefore),
+      apply: (item: DuePackage) => release(item, releaseBefore),
     },
-    { from: 'E#', to: `${keys.dueExpiry(now, '')}~`, apply: (item: Item) => expireOrRenew(item, now) },
+    {
+      from: 'E#',
+      to: `${keys.dueExpiry(now, '')}~`,
+      apply: (item: DuePackage) => expireOrRenew(item, now),
+    },
   ];
 
   for (const range of ranges) {
@@ -120,7 +127,7 @@ export async function runExpiry(now: string, options: ExpiryOptions = {}): Promi
         result.itemsRead += items.length;
         await forEachLimited(items, parallelism, async (item) => {
           try {
-            const outcome = await range.apply(item);
+            const outcome = await range.apply(DuePackage.parse(item));
             count(outcome.outcome);
             result.itemsRead += outcome.itemsRead;
           } catch (error) {
@@ -143,41 +150,23 @@ export async function runExpiry(now: string, options: ExpiryOptions = {}): Promi
 
 /* ---------- expiry and auto-renewal ---------- */
 
-async function expireOrRenew(indexed: Item, now: string): Promise<{ outcome: Outcome; itemsRead: number }> {
-  let pkg: Item | undefined = indexed;
+async function expireOrRenew(
+  indexed: DuePackage,
+  now: string,
+): Promise<{ outcome: Outcome; itemsRead: number }> {
+  let pkg: DuePackage | undefined = indexed;
   let itemsRead = 0;
   for (let attempt = 0; attempt < ATTEMPTS && pkg; attempt++) {
     if (pkg.businessStatus !== 'Normal' || instant(pkg.expiresAt) > instant(now))
       return { outcome: 'skipped', itemsRead };
-    const done = pkg.autoRenew === true ? await autoRenew(pkg, now) : await expire(pkg, now);
-    if (done) return { outcome: pkg.autoRenew === true ? 'autoRenewed' : 'expired', itemsRead };
-    pkg = await getItem(packageKey(pkg));
+    const done = pkg.autoRenew
+      ? await autoRenew(pkg, now)
+      : await conditional({ pkg: { Update: pkgItem.expire(pkg, now) } });
+    if (done) return { outcome: pkg.autoRenew ? 'autoRenewed' : 'expired', itemsRead };
+    pkg = await readItem(packageKey(pkg), DuePackage);
     itemsRead++;
   }
   return { outcome: 'skipped', itemsRead };
-}
-
-/** Rule 8: `Normal` → `Expired` at `now`; the package moves to the release range of the index. */
-function expire(pkg: Item, now: string): Promise<boolean> {
-  const due = dueFields(String(pkg.bandwidthPackageId), { expiredAt: now });
-  return conditional([
-    {
-      Update: {
-        TableName: TABLE,
-        Key: packageKey(pkg),
-        UpdateExpression: 'SET businessStatus = :expired, expiredAt = :now, DuePK = :duePk, DueSK = :dueSk',
-        ConditionExpression: 'businessStatus = :normal AND expiresAt = :expiresAt',
-        ExpressionAttributeValues: {
-          ':expired': 'Expired',
-          ':normal': 'Normal',
-          ':now': now,
-          ':expiresAt': pkg.expiresAt,
-          ':duePk': due.DuePK,
-          ':dueSk': due.DueSK,
-        },
-      },
-    },
-  ]);
 }
 
 /**
@@ -185,165 +174,89 @@ function expire(pkg: Item, now: string): Promise<boolean> {
  * per period, until the package is no longer due (a job that did not run for a while catches up,
  * charging each period it renews).
  */
-function autoRenew(pkg: Item, now: string): Promise<boolean> {
-  const id = String(pkg.bandwidthPackageId);
-  const accountId = String(pkg.accountId);
-  const bandwidth = Number(pkg.bandwidthMbps);
-  const months = Number(pkg.autoRenewPeriod);
-  if (!Number.isInteger(months) || months < 1) throw new Error(`autoRenewPeriod is ${pkg.autoRenewPeriod}`);
-  const before = String(pkg.expiresAt);
-  const orders: TransactItem[] = [];
-  let after = before;
-  while (instant(after) <= instant(now) && orders.length < MAX_PERIODS_PER_WRITE) {
+function autoRenew(pkg: DuePackage, now: string): Promise<boolean> {
+  const months = pkg.autoRenewPeriod;
+  if (!Number.isInteger(months) || months < 1) throw new Error(`autoRenewPeriod is ${months}`);
+  const orders: Record<string, TransactItem> = {};
+  let after = pkg.expiresAt;
+  let periods = 0;
+  while (instant(after) <= instant(now) && periods < MAX_PERIODS_PER_WRITE) {
     const next = addMonths(after, months);
-    orders.push(
-      orderPut(accountId, id, {
-        type: 'AutoRenewal',
-        bandwidthMbpsBefore: bandwidth,
-        bandwidthMbpsAfter: bandwidth,
-        expiresAtBefore: after,
-        expiresAtAfter: next,
-        createdAt: now,
-      }),
-    );
+    orders[`order${periods++}`] = orderPut(pkg.accountId, pkg.bandwidthPackageId, {
+      type: 'AutoRenewal',
+      bandwidthMbpsBefore: pkg.bandwidthMbps,
+      bandwidthMbpsAfter: pkg.bandwidthMbps,
+      expiresAtBefore: after,
+      expiresAtAfter: next,
+      createdAt: now,
+    });
     after = next;
   }
-  const due = dueFields(id, { expiresAt: after });
-  return conditional([
-    {
-      Update: {
-        TableName: TABLE,
-        Key: packageKey(pkg),
-        UpdateExpression: 'SET expiresAt = :after, DuePK = :duePk, DueSK = :dueSk',
-        // The orders record the bandwidth and expiry read: exact only against them.
-        ConditionExpression:
-          'businessStatus = :normal AND expiresAt = :before AND bandwidthMbps = :bw AND autoRenew = :true',
-        ExpressionAttributeValues: {
-          ':after': after,
-          ':normal': 'Normal',
-          ':before': before,
-          ':bw': bandwidth,
-          ':true': true,
-          ':duePk': due.DuePK,
-          ':dueSk': due.DueSK,
-        },
-      },
-    },
-    ...orders,
-  ]);
+  return conditional({ pkg: { Update: pkgItem.autoRenew(pkg, after) }, ...orders });
 }
 
 /* ---------- release ---------- */
 
 /**
  * Rule 8: a package still `Expired` a grace period after `expiredAt` is deleted together with its
- * binding and its connections, in one transaction; its orders stay. The connections are found by
- * a query of the CEN's partition, and the package's `connectionCount` is part of the condition, so
- * a connection deleted or shrunk meanwhile makes the write fail and the job read again: the
- * transaction deletes exactly the connections the package holds. (No connection can be created or
- * grow on an expired package, and a span has at most 42 region pairs: the transaction stays far
- * below DynamoDB's 100 items.)
+ * binding, in one transaction; its connections live in its item and go with it, and its orders
+ * stay. The condition is the package as read (still expired since the same instant, bound to the
+ * same CEN), so a renewal that commits first makes the release fail and the job read again.
  */
 async function release(
-  indexed: Item,
+  indexed: DuePackage,
   releaseBefore: string,
 ): Promise<{ outcome: Outcome; itemsRead: number }> {
-  let pkg: Item | undefined = indexed;
+  let pkg: DuePackage | undefined = indexed;
   let itemsRead = 0;
   for (let attempt = 0; attempt < ATTEMPTS && pkg; attempt++) {
-    if (pkg.businessStatus !== 'Expired' || instant(pkg.expiredAt) > instant(releaseBefore)) {
+    if (pkg.businessStatus !== 'Expired' || instant(pkg.expiredAt ?? '') > instant(releaseBefore)) {
       return { outcome: 'skipped', itemsRead };
     }
-    const connections = pkg.cenId ? await connectionsOf(pkg) : [];
-    itemsRead += connections.length;
-    if (await conditional(releaseItems(pkg, connections))) return { outcome: 'released', itemsRead };
-    pkg = await getItem(packageKey(pkg));
+    if (await conditional(releaseItems(pkg))) return { outcome: 'released', itemsRead };
+    pkg = await readItem(packageKey(pkg), DuePackage);
     itemsRead++;
   }
   return { outcome: 'skipped', itemsRead };
 }
 
-function releaseItems(pkg: Item, connections: Item[]): TransactItem[] {
-  const id = String(pkg.bandwidthPackageId);
-  const accountId = String(pkg.accountId);
-  return [
-    {
-      Delete: {
-        TableName: TABLE,
-        Key: packageKey(pkg),
-        ConditionExpression:
-          'businessStatus = :expired AND expiredAt = :expiredAt AND connectionCount = :n AND ' +
-          (pkg.cenId ? 'cenId = :cenId' : 'attribute_type(cenId, :nullType)'),
-        ExpressionAttributeValues: {
-          ':expired': 'Expired',
-          ':expiredAt': pkg.expiredAt,
-          ':n': connections.length,
-          ...(pkg.cenId ? { ':cenId': pkg.cenId } : { ':nullType': 'NULL' }),
-        },
-      },
-    },
+function releaseItems(pkg: DuePackage): Record<string, TransactItem> {
+  return {
+    pkg: pkgItem.release(pkg),
     // Rule 12: a released package no longer counts against its account's quota.
-    giveBackQuota(accountId, 'bandwidthPackages'),
-    ...(pkg.cenId ? unbindItems(accountId, id, String(pkg.geographicSpanId), String(pkg.cenId)) : []),
-    ...connections.map(
-      (c): TransactItem => ({
-        Delete: {
-          TableName: TABLE,
-          Key: { PK: String(c.PK), SK: String(c.SK) },
-          ConditionExpression: 'bandwidthPackageId = :id',
-          ExpressionAttributeValues: { ':id': id },
-        },
-      }),
-    ),
-  ];
-}
-
-/** The connections a bound package holds on its CEN: one partition, read strongly consistently. */
-async function connectionsOf(pkg: Item): Promise<Item[]> {
-  const items: Item[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db
-      .send(
-        new QueryCommand({
-          TableName: TABLE,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :conn)',
-          FilterExpression: 'bandwidthPackageId = :id',
-          ProjectionExpression: 'PK, SK',
-          ExpressionAttributeValues: {
-            ':pk': keys.cen(String(pkg.accountId), String(pkg.cenId)).PK,
-            ':conn': keys.connectionPrefix,
-            ':id': pkg.bandwidthPackageId,
-          },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      )
-      .catch(translate);
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
+    quota: giveBackQuota(pkg.accountId, 'bandwidthPackages'),
+    ...(pkg.cenId ? unbindItems(pkg.accountId, pkg.bandwidthPackageId, spanOf(pkg), pkg.cenId) : {}),
+  };
 }
 
 /* ---------- helpers ---------- */
 
-const packageKey = (pkg: Item) =>
-  keys.bandwidthPackage(String(pkg.accountId), String(pkg.bandwidthPackageId));
+const spanOf = (pkg: DuePackage) => {
+  if (!pkg.geographicSpanId) throw new Error(`Package ${pkg.bandwidthPackageId} has no geographicSpanId`);
+  return pkg.geographicSpanId;
+};
 
-/** A transaction whose failed condition means "someone else changed it first": false, not an error. */
-function conditional(items: TransactItem[]): Promise<boolean> {
-  const LOST = new Error('condition');
-  return transact(items, (_reasons: Reason[]) => {
-    throw LOST;
+const packageKey = (pkg: DuePackage) => pkgItem.packageKey(pkg.accountId, pkg.bandwidthPackageId);
+
+/**
+ * One attempt of a transition: false when its condition failed (someone else changed the package
+ * first: the caller reads it again and decides anew), true when it committed. A transient
+ * conflict is retried by `transact` with the one backoff and budget of db/client.ts.
+ */
+function conditional(items: Record<string, TransactItem>): Promise<boolean> {
+  return transact(items, () => {
+    throw CHANGED;
   }).then(
     () => true,
     (error) => {
-      if (error === LOST) return false;
+      if (error === CHANGED) return false;
       throw error;
     },
   );
 }
+
+/** Internal signal: a transition's condition failed (not a transient conflict). */
+const CHANGED = Symbol('changed');
 
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

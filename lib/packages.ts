@@ -4,7 +4,7 @@
  *
  * The package item carries its own bandwidth accounting: `allocatedMbps + remainingMbps =
  * bandwidthMbps` always, both moved in the same update. The sum rule (rule 1) is then a condition
- * on one attribute, `remainingMbps >= :delta`, that every change which takes bandwidth from the
+ * on one attribute, `hasRoom(delta)` (lib/entities/package.ts), that every change which takes bandwidth from the
  * package states inside DynamoDB: a new or larger connection, and a downgrade. `connectionCount`
  * guards unbind and deletion the same way.
  *
@@ -16,11 +16,13 @@ import { withQuota } from './accounts';
 import type { Principal } from './auth';
 import { type AreaId, geographicSpanId, isCrossBorder } from './catalogue';
 import { requireCen } from './cens';
-import { config } from './config';
-import { type Reason, TABLE, type TransactItem, transact } from './db/client';
-import { getItem, type Item, pick } from './db/items';
-import { keys, shardOf } from './db/keys';
+import { optimistic, RETRY, TABLE, type TransactItem, transact } from './db/client';
+import { type Item, parsed, pick, readItem } from './db/items';
+import { keys } from './db/keys';
 import { listPage, type Page } from './db/list';
+import { bindItems, StoredBinding, unbindItems } from './entities/cen';
+import * as pkgItem from './entities/package';
+import { dueFields, StoredPackage } from './entities/package';
 import { ApiError, conflict, notFound } from './errors';
 import { ID_PATTERNS, newId } from './ids';
 import type { BandwidthPackage, Order } from './schemas';
@@ -64,21 +66,9 @@ export const toPackage = (item: Item) => pick<BandwidthPackage>(item, PACKAGE_FI
 export const toOrder = (item: Item) => pick<Order>(item, ORDER_FIELDS);
 
 export type OrderType = Order['type'];
-const OPTIMISTIC_ATTEMPTS = 8;
 
 export const months = (pricingCycle: 'Month' | 'Year', period: number) =>
   pricingCycle === 'Year' ? period * 12 : period;
-
-/** The due-index attributes of a package (see keys.ts): when its next transition falls due. */
-export function dueFields(packageId: string, due: { expiresAt: string } | { expiredAt: string }) {
-  return {
-    DuePK: keys.dueShard(shardOf(packageId, config.dueShards)),
-    DueSK:
-      'expiredAt' in due
-        ? keys.dueRelease(due.expiredAt, packageId)
-        : keys.dueExpiry(due.expiresAt, packageId),
-  };
-}
 
 export function orderPut(
   accountId: string,
@@ -107,65 +97,6 @@ export function orderPut(
       ConditionExpression: 'attribute_not_exists(PK)',
     },
   };
-}
-
-/* ---------- bind / unbind: the transaction items, shared with purchase and release ---------- */
-
-function bindItems(accountId: string, packageId: string, spanId: string, cenId: string): TransactItem[] {
-  return [
-    {
-      // Rule 2: one package per geographic span per CEN; the binding item exists while bound.
-      Put: {
-        TableName: TABLE,
-        Item: {
-          ...keys.binding(accountId, cenId, spanId),
-          entity: 'Binding',
-          accountId,
-          cenId,
-          geographicSpanId: spanId,
-          bandwidthPackageId: packageId,
-        },
-        ConditionExpression: 'attribute_not_exists(PK)',
-      },
-    },
-    {
-      // Rule 10: the CEN exists, and counts the package so it cannot be deleted under it.
-      Update: {
-        TableName: TABLE,
-        Key: keys.cen(accountId, cenId),
-        UpdateExpression: 'ADD packageCount :one',
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeValues: { ':one': 1 },
-      },
-    },
-  ];
-}
-
-export function unbindItems(
-  accountId: string,
-  packageId: string,
-  spanId: string,
-  cenId: string,
-): TransactItem[] {
-  return [
-    {
-      Delete: {
-        TableName: TABLE,
-        Key: keys.binding(accountId, cenId, spanId),
-        ConditionExpression: 'bandwidthPackageId = :id',
-        ExpressionAttributeValues: { ':id': packageId },
-      },
-    },
-    {
-      Update: {
-        TableName: TABLE,
-        Key: keys.cen(accountId, cenId),
-        UpdateExpression: 'ADD packageCount :minusOne',
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeValues: { ':minusOne': -1 },
-      },
-    },
-  ];
 }
 
 /* ---------- purchase ---------- */
@@ -209,6 +140,8 @@ export function newPackageItem(
     allocatedMbps: 0,
     remainingMbps: input.bandwidthMbps,
     connectionCount: 0,
+    conns: {},
+    gone: {},
     status: 'Idle',
     businessStatus: 'Normal',
     cenId: null,
@@ -247,9 +180,9 @@ export async function purchaseWithOrder(
       GSI2SK: id,
     });
   }
-  const items: TransactItem[] = [
-    { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
-    orderPut(
+  const items: Record<string, TransactItem> = {
+    pkg: { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
+    order: orderPut(
       p.accountId,
       id,
       {
@@ -262,11 +195,11 @@ export async function purchaseWithOrder(
       },
       orderId,
     ),
-  ];
-  if (input.cenId) items.push(...bindItems(p.accountId, id, spanId, input.cenId));
+    ...(input.cenId ? bindItems(p.accountId, id, spanId, input.cenId) : {}),
+  };
   const cenId = input.cenId;
   await transact(
-    ...withQuota(p.accountId, 'bandwidthPackages', items, ([, , binding, cen]) => {
+    ...withQuota(p.accountId, 'bandwidthPackages', items, ({ binding, cen }) => {
       if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId ?? '');
       if (binding?.code === 'ConditionalCheckFailed') throw spanTaken(cenId ?? '', spanId, binding.item);
       throw conflict('OperationFailed', 'The purchase could not be completed; retry it.');
@@ -284,8 +217,8 @@ const spanTaken = (cenId: string, spanId: string, binding: Item | undefined) =>
 
 /* ---------- read ---------- */
 
-export async function requirePackage(p: Principal, id: string): Promise<Item> {
-  const item = await getItem(keys.bandwidthPackage(p.accountId, id));
+export async function requirePackage(p: Principal, id: string): Promise<StoredPackage> {
+  const item = await readItem(keys.bandwidthPackage(p.accountId, id), StoredPackage);
   if (!item) throw notFound('BandwidthPackage', id);
   return item;
 }
@@ -339,19 +272,21 @@ export async function updatePackage(
     values[`:${field}`] = input[field];
   }
   const result = toPackage({ ...pkg, ...input });
+  // A transaction even for one item: a lost reply that the SDK resends is then answered as the
+  // first attempt was.
   await transact(
-    [
-      {
+    {
+      pkg: {
         Update: {
           TableName: TABLE,
           Key: keys.bandwidthPackage(p.accountId, id),
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: 'attribute_exists(PK)',
+          ConditionExpression: pkgItem.exists().text,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         },
       },
-    ],
+    },
     () => {
       throw notFound('BandwidthPackage', id);
     },
@@ -374,35 +309,16 @@ export async function deletePackage(p: Principal, id: string): Promise<never> {
 export async function bind(p: Principal, id: string, cenId: string): Promise<BandwidthPackage> {
   const pkg = await requirePackage(p, id);
   if (!ID_PATTERNS.cen.test(cenId)) throw notFound('Cen', cenId);
-  const spanId = String(pkg.geographicSpanId);
+  const spanId = pkg.geographicSpanId;
+  const result = toPackage({ ...pkg, status: 'InUse', cenId });
   await transact(
-    [
-      {
-        // Rule 5: only an Idle, Normal package can be bound; one CEN at a time.
-        Update: {
-          TableName: TABLE,
-          Key: keys.bandwidthPackage(p.accountId, id),
-          UpdateExpression: 'SET #status = :inUse, cenId = :cenId, GSI2PK = :gsi2pk, GSI2SK = :id',
-          ConditionExpression: 'attribute_exists(PK) AND #status = :idle AND businessStatus = :normal',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':inUse': 'InUse',
-            ':idle': 'Idle',
-            ':normal': 'Normal',
-            ':cenId': cenId,
-            ':gsi2pk': keys.packagesOfCen(p.accountId, cenId),
-            ':id': id,
-          },
-        },
-      },
-      ...bindItems(p.accountId, id, spanId, cenId),
-    ],
-    ([pkgReason, binding, cen]) => {
-      if (pkgReason?.code === 'ConditionalCheckFailed' && !pkgReason.item)
+    { pkg: pkgItem.bind(pkg, cenId), ...bindItems(p.accountId, id, spanId, cenId) },
+    ({ pkg: pkgReason, binding, cen }) => {
+      if (pkgReason.code === 'ConditionalCheckFailed' && !pkgReason.item)
         throw notFound('BandwidthPackage', id);
-      if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
-      if (pkgReason?.code === 'ConditionalCheckFailed') {
-        const old = pkgReason.item!;
+      if (cen.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId);
+      const old = parsed(StoredPackage, pkgReason.item);
+      if (pkgReason.code === 'ConditionalCheckFailed' && old) {
         if (old.status !== 'Idle') {
           throw conflict(
             'InvalidOperation.BwpInstanceStatus',
@@ -411,12 +327,12 @@ export async function bind(p: Principal, id: string, cenId: string): Promise<Ban
         }
         throw conflict('InvalidOperation.BwpBusinessStatus', `Package ${id} is expired; renew it first.`);
       }
-      throw spanTaken(cenId, spanId, binding?.item);
+      throw spanTaken(cenId, spanId, binding.item);
     },
-    { result: toPackage({ ...pkg, status: 'InUse', cenId }) },
+    { result },
   );
   // The condition held the status; the rest is the package as read, with this change.
-  return toPackage({ ...pkg, status: 'InUse', cenId });
+  return result;
 }
 
 export async function unbind(p: Principal, id: string, cenId: string): Promise<BandwidthPackage> {
@@ -426,32 +342,20 @@ export async function unbind(p: Principal, id: string, cenId: string): Promise<B
     await requireCen(p, cenId);
     throw notBoundTo(id, cenId);
   }
-  const spanId = String(pkg.geographicSpanId);
+  const result = toPackage({ ...pkg, status: 'Idle', cenId: null });
   await transact(
-    [
-      {
-        // Rule 5: unbind only from the CEN it is bound to, and only with no connections left.
-        Update: {
-          TableName: TABLE,
-          Key: keys.bandwidthPackage(p.accountId, id),
-          UpdateExpression: 'SET #status = :idle, cenId = :null REMOVE GSI2PK, GSI2SK',
-          ConditionExpression: 'attribute_exists(PK) AND cenId = :cenId AND connectionCount = :zero',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':idle': 'Idle', ':null': null, ':cenId': cenId, ':zero': 0 },
-        },
-      },
-      ...unbindItems(p.accountId, id, spanId, cenId),
-    ],
-    ([pkgReason]) => {
-      const old = pkgReason?.item;
-      if (pkgReason?.code === 'ConditionalCheckFailed' && !old) throw notFound('BandwidthPackage', id);
+    { pkg: pkgItem.unbind(pkg, cenId), ...unbindItems(p.accountId, id, pkg.geographicSpanId, cenId) },
+    ({ pkg: pkgReason }) => {
+      const old = parsed(StoredPackage, pkgReason.item);
+      if (pkgReason.code === 'ConditionalCheckFailed' && !old) throw notFound('BandwidthPackage', id);
       if (old && old.cenId !== cenId) throw notBoundTo(id, cenId);
-      if (old && Number(old.connectionCount) > 0) throw connectionsLeft(id, Number(old.connectionCount));
-      throw conflict('OperationFailed', 'The package changed during the request; retry it.');
+      if (old && old.connectionCount > 0) throw connectionsLeft(id, old.connectionCount);
+      // Bound to this CEN with no connection, yet refused: the binding changed meanwhile; re-read.
+      throw RETRY;
     },
-    { result: toPackage({ ...pkg, status: 'Idle', cenId: null }) },
+    { result },
   );
-  return toPackage({ ...pkg, status: 'Idle', cenId: null });
+  return result;
 }
 
 const notBoundTo = (id: string, cenId: string) =>
@@ -465,14 +369,10 @@ export const connectionsLeft = (id: string, count: number) =>
 
 /* ---------- upgrade, downgrade ---------- */
 
-export async function changeBandwidth(
-  p: Principal,
-  id: string,
-  bandwidthMbps: number,
-): Promise<BandwidthPackage> {
-  for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+export function changeBandwidth(p: Principal, id: string, bandwidthMbps: number): Promise<BandwidthPackage> {
+  return optimistic(async () => {
     const pkg = await requirePackage(p, id);
-    const before = Number(pkg.bandwidthMbps);
+    const before = pkg.bandwidthMbps;
     if (pkg.businessStatus !== 'Normal') throw expired(id);
     if (bandwidthMbps === before) return toPackage(pkg);
     const upgrade = bandwidthMbps > before;
@@ -483,72 +383,42 @@ export async function changeBandwidth(
         `Package ${id} is cross-border; it cannot be downgraded.`,
       );
     }
-    const delta = Math.abs(bandwidthMbps - before);
     // Rule 1, as of the read: a downgrade below the allocation read is refused then (it would have
-    // been refused at that instant). The condition below still decides every downgrade that goes
-    // on, against the allocation at the write; and the answer, the allocation as read, stays
-    // within the new bandwidth.
-    if (!upgrade && Number(pkg.remainingMbps) < delta)
+    // been refused at that instant). The condition still decides every downgrade that goes on,
+    // against the allocation at the write; and the answer, the allocation as read, stays within the
+    // new bandwidth.
+    if (!upgrade && pkg.remainingMbps < before - bandwidthMbps) {
       throw belowAllocation(id, pkg.allocatedMbps, bandwidthMbps);
-    const now = nowIso();
+    }
     // Exact in what the condition holds (the bandwidth, the expiry); the allocation as read.
     const result = toPackage({
       ...pkg,
       bandwidthMbps,
-      remainingMbps: Number(pkg.remainingMbps) + (bandwidthMbps - before),
+      remainingMbps: pkg.remainingMbps + (bandwidthMbps - before),
     });
-    const outcome = await transact(
-      [
-        {
-          Update: {
-            TableName: TABLE,
-            Key: keys.bandwidthPackage(p.accountId, id),
-            UpdateExpression: upgrade
-              ? 'SET bandwidthMbps = :after, remainingMbps = remainingMbps + :delta'
-              : 'SET bandwidthMbps = :after, remainingMbps = remainingMbps - :delta',
-            // Rules 1 and 6: a downgrade may not take back bandwidth that connections hold; the
-            // same `remainingMbps` guard as a new connection. `bandwidthMbps = :before` makes the
-            // delta exact against concurrent changes, and `expiresAt = :expiresAt` the order's
-            // expiry against a concurrent renewal (on mismatch: re-read and retry).
-            ConditionExpression: upgrade
-              ? 'bandwidthMbps = :before AND expiresAt = :expiresAt AND businessStatus = :normal'
-              : 'bandwidthMbps = :before AND expiresAt = :expiresAt AND businessStatus = :normal AND remainingMbps >= :delta',
-            ExpressionAttributeValues: {
-              ':after': bandwidthMbps,
-              ':before': before,
-              ':delta': delta,
-              ':normal': 'Normal',
-              ':expiresAt': pkg.expiresAt,
-            },
-          },
-        },
-        orderPut(p.accountId, id, {
+    await transact(
+      {
+        pkg: { Update: pkgItem.changeBandwidth(pkg, bandwidthMbps) },
+        order: orderPut(p.accountId, id, {
           type: upgrade ? 'Upgrade' : 'Downgrade',
           bandwidthMbpsBefore: before,
           bandwidthMbpsAfter: bandwidthMbps,
-          expiresAtBefore: String(pkg.expiresAt),
-          expiresAtAfter: String(pkg.expiresAt),
-          createdAt: now,
+          expiresAtBefore: pkg.expiresAt,
+          expiresAtAfter: pkg.expiresAt,
+          createdAt: nowIso(),
         }),
-      ],
-      ([reason]) => {
-        const old = reason?.item;
+      },
+      ({ pkg: reason }) => {
+        const old = parsed(StoredPackage, reason.item);
         if (!old) throw notFound('BandwidthPackage', id);
         if (old.businessStatus !== 'Normal') throw expired(id);
-        if (Number(old.bandwidthMbps) !== before || old.expiresAt !== pkg.expiresAt) throw RETRY;
+        if (old.bandwidthMbps !== before || old.expiresAt !== pkg.expiresAt) throw RETRY;
         throw belowAllocation(id, old.allocatedMbps, bandwidthMbps);
       },
       { result },
-    ).then(
-      () => 'done' as const,
-      (error) => {
-        if (error === RETRY) return 'retry' as const;
-        throw error;
-      },
     );
-    if (outcome === 'done') return result;
-  }
-  throw busy();
+    return result;
+  });
 }
 
 const belowAllocation = (id: string, allocated: unknown, bandwidthMbps: number) =>
@@ -559,84 +429,44 @@ const belowAllocation = (id: string, allocated: unknown, bandwidthMbps: number) 
 
 /* ---------- renewal ---------- */
 
-export async function renew(
+export function renew(
   p: Principal,
   id: string,
   input: { period: number; pricingCycle: 'Month' | 'Year' },
 ): Promise<BandwidthPackage> {
   const add = months(input.pricingCycle, input.period);
-  for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+  return optimistic(async () => {
     const pkg = await requirePackage(p, id);
     const now = nowIso();
-    const wasExpired = pkg.businessStatus === 'Expired';
-    const before = String(pkg.expiresAt);
+    const before = pkg.expiresAt;
     // Rule 7: from the current expiry while Normal; from now when Expired, which revives it.
-    const after = addMonths(wasExpired ? now : before, add);
+    const after = addMonths(pkg.businessStatus === 'Expired' ? now : before, add);
     // Rule 11: never more than 60 calendar months ahead of the request.
     if (!withinHorizon(after, now)) throw beyondHorizon(id, after, now);
     const result = toPackage({ ...pkg, expiresAt: after, businessStatus: 'Normal', expiredAt: null });
-    const update = wasExpired
-      ? {
-          UpdateExpression:
-            'SET expiresAt = :after, businessStatus = :normal, expiredAt = :null, DueSK = :dueSk, DuePK = :duePk',
-          ConditionExpression: 'businessStatus = :expired AND expiredAt = :expiredAt AND bandwidthMbps = :bw',
-          ExpressionAttributeValues: {
-            ':after': after,
-            ':normal': 'Normal',
-            ':null': null,
-            ':expired': 'Expired',
-            ':expiredAt': pkg.expiredAt,
-          },
-        }
-      : {
-          UpdateExpression: 'SET expiresAt = :after, DueSK = :dueSk, DuePK = :duePk',
-          ConditionExpression: 'businessStatus = :normal AND expiresAt = :before AND bandwidthMbps = :bw',
-          ExpressionAttributeValues: { ':after': after, ':normal': 'Normal', ':before': before },
-        };
-    const due = dueFields(id, { expiresAt: after });
-    const outcome = await transact(
-      [
-        {
-          // Whichever of a renewal and the expiry job commits first, the other sees the change and
-          // re-reads: the expiry never overwrites a renewal, and a renewal of a package that just
-          // expired renews it from now.
-          Update: {
-            TableName: TABLE,
-            Key: keys.bandwidthPackage(p.accountId, id),
-            ...update,
-            ExpressionAttributeValues: {
-              ...update.ExpressionAttributeValues,
-              ':dueSk': due.DueSK,
-              ':duePk': due.DuePK,
-              // The order records the bandwidth: exact only against the value read.
-              ':bw': pkg.bandwidthMbps,
-            },
-          },
-        },
-        orderPut(p.accountId, id, {
+    await transact(
+      {
+        // Whichever of a renewal and the expiry job commits first, the other sees the change and
+        // re-reads: the expiry never overwrites a renewal, and a renewal of a package that just
+        // expired renews it from now.
+        pkg: { Update: pkgItem.renew(pkg, after) },
+        order: orderPut(p.accountId, id, {
           type: 'Renewal',
-          bandwidthMbpsBefore: Number(pkg.bandwidthMbps),
-          bandwidthMbpsAfter: Number(pkg.bandwidthMbps),
+          bandwidthMbpsBefore: pkg.bandwidthMbps,
+          bandwidthMbpsAfter: pkg.bandwidthMbps,
           expiresAtBefore: before,
           expiresAtAfter: after,
           createdAt: now,
         }),
-      ],
-      ([reason]: Reason[]) => {
-        if (!reason?.item) throw notFound('BandwidthPackage', id);
+      },
+      ({ pkg: reason }) => {
+        if (!reason.item) throw notFound('BandwidthPackage', id);
         throw RETRY;
       },
       { result },
-    ).then(
-      () => 'done' as const,
-      (error) => {
-        if (error === RETRY) return 'retry' as const;
-        throw error;
-      },
     );
-    if (outcome === 'done') return result;
-  }
-  throw busy();
+    return result;
+  });
 }
 
 const beyondHorizon = (id: string, after: string, now: string) =>
@@ -645,20 +475,14 @@ const beyondHorizon = (id: string, after: string, now: string) =>
     `Renewing package ${id} would set its expiry to ${after}, more than ${HORIZON_MONTHS} months after ${now}.`,
   );
 
-/** Internal signal: the condition failed because a concurrent change won; re-read and retry. */
-const RETRY = Symbol('retry');
-
 export const expired = (id: string) =>
   conflict('InvalidOperation.BwpBusinessStatus', `Package ${id} is expired; renew it first.`);
-
-const busy = () =>
-  new ApiError(503, 'ServiceUnavailable', 'The package is changing too often; retry the request.');
 
 /** The `remainingMbps` of the package bound to a CEN for a span, 0 when none is (SPEC §8.4). */
 export async function remainingForSpan(p: Principal, cenId: string, spanId: string): Promise<number> {
   await requireCen(p, cenId);
-  const binding = await getItem(keys.binding(p.accountId, cenId, spanId));
+  const binding = await readItem(keys.binding(p.accountId, cenId, spanId), StoredBinding);
   if (!binding) return 0;
-  const pkg = await getItem(keys.bandwidthPackage(p.accountId, String(binding.bandwidthPackageId)));
-  return pkg?.cenId === cenId ? Number(pkg.remainingMbps) : 0;
+  const pkg = await readItem(keys.bandwidthPackage(p.accountId, binding.bandwidthPackageId), StoredPackage);
+  return pkg?.cenId === cenId ? pkg.remainingMbps : 0;
 }

@@ -19,10 +19,12 @@
  */
 import { giveBackQuota } from './accounts';
 import type { Principal } from './auth';
-import { type Reason, TABLE, type TransactItem, transact } from './db/client';
-import { getItem, type Item, pick } from './db/items';
+import { optimistic, RETRY, TABLE, type TransactItem, transact } from './db/client';
+import { and, expr, updateOf } from './db/expression';
+import { getItem, type Item, parsed, pick, readItem } from './db/items';
 import { keys } from './db/keys';
 import { listPage, type Page } from './db/list';
+import { deleteIdle, exists, StoredPackage } from './entities/package';
 import { conflict, notFound } from './errors';
 import { ID_PATTERNS, newId } from './ids';
 import { connectionsLeft } from './packages';
@@ -85,58 +87,46 @@ export async function createTicket(
   // the transaction that writes the new ticket. A concurrent create that replaced it first makes
   // the condition false and this one looks again. Tickets only leave `Open`, never return to it,
   // so approval and rejection need not touch the package.
-  for (let attempt = 1; ; attempt++) {
-    const pkg = await getItem(keys.bandwidthPackage(p.accountId, packageId));
+  return optimistic(async () => {
+    const pkg = await readItem(keys.bandwidthPackage(p.accountId, packageId), StoredPackage);
     if (!pkg) throw notFound('BandwidthPackage', packageId);
-    const previous = typeof pkg.openTicketId === 'string' ? pkg.openTicketId : undefined;
-    const replaced = await transact(
-      [
-        {
-          // Only for a package of the caller's own account that exists now, and still names the
-          // ticket read above (or none).
-          Update: {
-            TableName: TABLE,
-            Key: keys.bandwidthPackage(p.accountId, packageId),
-            UpdateExpression: 'SET openTicketId = :ticketId',
-            ConditionExpression: previous
-              ? 'attribute_exists(PK) AND openTicketId = :previous'
-              : 'attribute_exists(PK) AND attribute_not_exists(openTicketId)',
-            ExpressionAttributeValues: {
-              ':ticketId': ticketId,
-              ...(previous ? { ':previous': previous } : {}),
-            },
-          },
+    const previous = pkg.openTicketId;
+    const condition = and(
+      exists(),
+      previous
+        ? expr('openTicketId = :previous', { ':previous': previous })
+        : expr('attribute_not_exists(openTicketId)'),
+    );
+    await transact(
+      {
+        // Only for a package of the caller's own account that exists now, and still names the
+        // ticket read above (or none).
+        pkg: {
+          Update: updateOf(
+            TABLE,
+            keys.bandwidthPackage(p.accountId, packageId),
+            { set: [expr('openTicketId = :ticketId', { ':ticketId': ticketId })] },
+            condition,
+          ),
         },
-        { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
-        ...(previous ? [previousTicketClosed(previous)] : []),
-      ],
-      ([pkgReason, ticketReason, previousReason]) => {
-        if (pkgReason?.code === 'ConditionalCheckFailed') {
-          if (!pkgReason.item) throw notFound('BandwidthPackage', packageId);
-          throw RACED;
+        ticket: { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
+        ...(previous ? { previous: previousTicketClosed(previous) } : {}),
+      },
+      (reasons) => {
+        if (reasons.pkg.code === 'ConditionalCheckFailed') {
+          if (!reasons.pkg.item) throw notFound('BandwidthPackage', packageId);
+          // The package's latest ticket changed between the read and the write: read again.
+          throw RETRY;
         }
-        if (previousReason?.code === 'ConditionalCheckFailed') throw ticketExists(packageId, previous);
-        if (ticketReason?.code === 'ConditionalCheckFailed')
-          throw conflict('OperationFailed', 'The ticket could not be created; retry it.');
-        throw RACED;
+        if (reasons.previous?.code === 'ConditionalCheckFailed') throw ticketExists(packageId, previous);
+        // A ticket id collision (ids are random): try again with the same id would fail again.
+        throw RETRY;
       },
       { result: toTicket(item) },
-    ).then(
-      () => true,
-      (error: unknown) => {
-        if (error === RACED && attempt < CREATE_ATTEMPTS) return false;
-        if (error === RACED) throw ticketExists(packageId, undefined);
-        throw error;
-      },
     );
-    if (replaced) return toTicket(item);
-  }
+    return toTicket(item);
+  });
 }
-
-/** Re-reads of the package when another ticket for it was created meanwhile. */
-const CREATE_ATTEMPTS = 4;
-/** Internal signal: the package's latest ticket changed between the read and the write. */
-const RACED = Symbol('raced');
 
 const previousTicketClosed = (ticketId: string): TransactItem => ({
   ConditionCheck: {
@@ -209,30 +199,23 @@ export async function approveTicket(p: Principal, ticketId: string): Promise<Tic
 
   const deleted = toTicket({ ...ticket, status: 'Completed', resolution: RESOLUTION.deleted, resolvedAt });
   const outcome = await transact(
-    [
-      { Update: closeTicket(RESOLUTION.deleted) },
-      {
-        // Rule 9: delete only an unbound package with no region connections. Its binding and
-        // connections cannot exist when it is Idle with connectionCount 0; its orders stay.
-        Delete: {
-          TableName: TABLE,
-          Key: keys.bandwidthPackage(accountId, packageId),
-          ConditionExpression: 'attribute_exists(PK) AND #status = :idle AND connectionCount = :zero',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':idle': 'Idle', ':zero': 0 },
-        },
-      },
+    {
+      ticket: { Update: closeTicket(RESOLUTION.deleted) },
+      // Rule 9: delete only an unbound package with no region connections (they live in its
+      // item: none when connectionCount is 0); its binding cannot exist when it is Idle; its
+      // orders stay.
+      pkg: deleteIdle({ accountId, bandwidthPackageId: packageId }),
       // Rule 12: a deleted package no longer counts against its account's quota.
-      giveBackQuota(accountId, 'bandwidthPackages'),
-    ],
-    ([ticketReason, pkgReason]: Reason[]) => {
-      if (ticketReason?.code === 'ConditionalCheckFailed') {
+      quota: giveBackQuota(accountId, 'bandwidthPackages'),
+    },
+    ({ ticket: ticketReason, pkg: pkgReason }) => {
+      if (ticketReason.code === 'ConditionalCheckFailed') {
         if (!ticketReason.item) throw notFound('Ticket', ticketId);
         throw ticketStatus(ticketId, ticketReason.item.status);
       }
-      const old = pkgReason?.item;
+      const old = parsed(StoredPackage, pkgReason.item);
       if (!old) throw GONE;
-      if (Number(old.connectionCount) > 0) throw connectionsLeft(packageId, Number(old.connectionCount));
+      if (old.connectionCount > 0) throw connectionsLeft(packageId, old.connectionCount);
       throw conflict(
         'InvalidOperation.BwpInstanceStatus',
         `Package ${packageId} is bound to CEN ${old.cenId}; it must be unbound before it can be deleted.`,
@@ -289,10 +272,10 @@ export async function rejectTicket(p: Principal, ticketId: string, reason?: stri
  */
 async function resolve(ticketId: string, update: UpdateInput, resolved: Ticket): Promise<Ticket> {
   await transact(
-    [{ Update: update }],
-    ([reason]) => {
-      if (!reason?.item) throw notFound('Ticket', ticketId);
-      throw ticketStatus(ticketId, reason.item.status);
+    { ticket: { Update: update } },
+    ({ ticket }) => {
+      if (!ticket.item) throw notFound('Ticket', ticketId);
+      throw ticketStatus(ticketId, ticket.item.status);
     },
     { result: resolved },
   );

@@ -24,7 +24,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { conditionFailed, db, raw, TABLE, translate } from '../db/client';
+import { conditionFailed, db, raw, TABLE, transactionJoiners, translate } from '../db/client';
 import { keys } from '../db/keys';
 import { RpcError } from './errors';
 
@@ -82,6 +82,13 @@ async function ensureRecorded(f: Fence): Promise<void> {
 }
 
 const fence = new AsyncLocalStorage<Fence>();
+
+// A single-item write of the action (db/client.ts `writeOne`) becomes a transaction that the
+// nonce rides in while the nonce is not yet recorded: one round trip instead of two.
+transactionJoiners.push(() => {
+  const f = fence.getStore();
+  return f !== undefined && !f.recorded && !f.recording;
+});
 const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
 const TRANSACTION = 'TransactWriteItemsCommand';
 const MAX_TRANSACTION_ITEMS = 100;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConnectionResource, EffectiveBandwidthResource, listOf } from '../../lib/schemas';
 import { accountItems, newTenant } from '../support/fixtures';
 import { api } from '../support/http';
+import { connectionsIn } from '../support/stored';
 
 /** A tenant with a CEN, a China/North-America package of 10 Mbps bound to it, and one connection. */
 async function fixture() {
@@ -125,7 +126,7 @@ describe('region connections through HTTP', () => {
     expect(again.body).toEqual(first.body);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect((await c.get(`/bandwidth-packages/${packageId}`)).body.allocatedMbps).toBe(5);
-    const stored = (await accountItems(t.accountId)).filter((i) => i.entity === 'RegionConnection');
+    const stored = connectionsIn(await accountItems(t.accountId));
     expect(stored).toHaveLength(2);
   });
 });

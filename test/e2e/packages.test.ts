@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { db, TABLE } from '../../lib/db/client';
 import { getItem } from '../../lib/db/items';
 import { keys } from '../../lib/db/keys';
-import { dueFields } from '../../lib/packages';
+import { dueFields } from '../../lib/entities/package';
 import { addMonths } from '../../lib/time';
 import { ROOT } from '../../local/stack';
 import { bindingViolations } from '../support/bindings';

@@ -1,31 +1,11 @@
-/**
- * The sum rule (rule 1) under concurrency, through HTTP (serverless-offline in process, DynamoDB
- * Local), each scenario repeated with several seeds. A failure names its seed; replay it with
- * `RACE_SEEDS=<seed> npx vitest run test/e2e/races.test.ts`. (The seed fixes what is sent; the
- * interleaving is up to the scheduler, so a replay reproduces the workload, not the timing.)
- *
- * How the mixed storm is judged (see docs/concurrency.md):
- * - Requests to one connection run in a lane, one after another, while all lanes, the package
- *   changes, the unbind and a reader run at once. Within a lane the order is known, so a model of
- *   the connection (absent, or its bandwidth) tells exactly which answers are allowed for each
- *   request, and every 2xx updates it. Across lanes the only coupling is the package, so a growth
- *   may be refused (BwpBandwidthExceeded) but nothing else may differ from the model.
- * - Package bandwidth changes run in their own lane per package, so the package's final
- *   bandwidth is the last successful change.
- * - Afterwards the table must equal the models exactly (every 2xx reflected, every 4xx changed
- *   nothing), and each package's accounting must match the connections in the table.
- * - Every package body seen (the reader's snapshots, the change responses) obeys
- *   0 <= allocated <= bandwidth, remaining >= 0, allocated + remaining = bandwidth.
- */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { AREAS, orderedPair, type RegionId } from '../../lib/catalogue';
-import { db, TABLE } from '../../lib/db/client';
 import { getItem } from '../../lib/db/items';
 import { keys } from '../../lib/db/keys';
 import { newTenant } from '../support/fixtures';
 import { type Api, api, type Reply } from '../support/http';
 import { type Prng, prng, raceSeeds } from '../support/prng';
+import { storedConnections } from '../support/stored';
 
 const SEEDS = raceSeeds(3);
 
@@ -57,26 +37,6 @@ async function setup(c: Api, packages: { areaA: AreaId; areaB: AreaId; bandwidth
     ids.push(pkg.body.bandwidthPackageId);
   }
   return { cenId: cen.body.cenId as string, packageIds: ids };
-}
-
-/** The connections of a CEN as stored, read straight from the table (strongly consistent). */
-async function storedConnections(accountId: string, cenId: string) {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await db.send(
-      new QueryCommand({
-        TableName: TABLE,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :conn)',
-        ExpressionAttributeValues: { ':pk': keys.cen(accountId, cenId).PK, ':conn': keys.connectionPrefix },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
 }
 
 /** The accounting violations of one package body (a snapshot, a response, or the stored item). */

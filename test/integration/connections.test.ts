@@ -12,12 +12,13 @@ import { handler as listConnections } from '../../functions/listConnections';
 import { handler as renewPackage } from '../../functions/renewPackage';
 import { handler as unbindPackage } from '../../functions/unbindPackage';
 import { handler as updateConnection } from '../../functions/updateConnection';
-import { db, TABLE, TRANSACTION_RETRY } from '../../lib/db/client';
+import { db, OPTIMISTIC, TABLE } from '../../lib/db/client';
 import { getItem } from '../../lib/db/items';
 import { keys } from '../../lib/db/keys';
 import { injectTransactionConflicts } from '../support/conflicts';
 import { accountItems, newTenant, type Tenant } from '../support/fixtures';
 import { invoke } from '../support/invoke';
+import { connectionsIn } from '../support/stored';
 
 /* ---------- fixtures: handlers called directly, as API Gateway would ---------- */
 
@@ -68,8 +69,7 @@ async function accounting(t: Tenant, id: string) {
   };
 }
 
-const connectionItems = async (t: Tenant) =>
-  (await accountItems(t.accountId)).filter((i) => i.entity === 'RegionConnection');
+const connectionItems = async (t: Tenant) => connectionsIn(await accountItems(t.accountId));
 
 /** What the expiry job writes when a package expires (rule 8); the job itself is tested elsewhere. */
 async function expire(t: Tenant, id: string) {
@@ -110,8 +110,12 @@ describe('creating a region connection (rules 1 and 3)', () => {
       createdAt: expect.any(String),
       updatedAt: res.body.createdAt,
     });
-    const item = await getItem(keys.connection(t.accountId, cenId, 'cn-hangzhou', 'us-east-1'));
-    expect(item).toMatchObject({ entity: 'RegionConnection', accountId: t.accountId, bandwidthMbps: 4 });
+    const [item] = await connectionItems(t);
+    expect(item).toMatchObject({
+      connectionId: 'cn-hangzhou_us-east-1',
+      accountId: t.accountId,
+      bandwidthMbps: 4,
+    });
     expect(await accounting(t, pkg)).toEqual({
       bandwidthMbps: 10,
       allocatedMbps: 4,
@@ -693,7 +697,7 @@ describe('transaction conflicts (TransactionConflict injected; DynamoDB Local ne
         });
       }
       // Each request spent exactly its budget, and none reached the database.
-      expect(injection.injected).toBe(3 * TRANSACTION_RETRY.attempts);
+      expect(injection.injected).toBe(3 * OPTIMISTIC.attempts);
       expect(injection.passed).toBe(0);
     } finally {
       injection.remove();

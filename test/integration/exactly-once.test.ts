@@ -14,6 +14,7 @@ import { handler as createConnection } from '../../functions/createConnection';
 import { handler as createPackage } from '../../functions/createPackage';
 import { handler as createTicket } from '../../functions/createTicket';
 import { handler as deleteCen } from '../../functions/deleteCen';
+import { handler as deleteConnection } from '../../functions/deleteConnection';
 import { handler as rejectTicket } from '../../functions/rejectTicket';
 import { handler as renewPackage } from '../../functions/renewPackage';
 import { handler as unbindPackage } from '../../functions/unbindPackage';
@@ -22,6 +23,7 @@ import { handler as updatePackage } from '../../functions/updatePackage';
 import { completesKeyedRequest, injectAfterCommit } from '../support/conflicts';
 import { accountItems, newTenant, type Tenant } from '../support/fixtures';
 import { type Invocation, invoke } from '../support/invoke';
+import { connectionsIn } from '../support/stored';
 
 type Handler = Parameters<typeof invoke>[0];
 type Reply = { status: number; body: any };
@@ -169,7 +171,7 @@ const cases: Case[] = [
         effect: async () => {
           const items = await accountItems(t.accountId);
           const pkg = items.find((i) => i.entity === 'BandwidthPackage');
-          return [items.filter((i) => i.entity === 'RegionConnection').length, pkg?.allocatedMbps];
+          return [connectionsIn(items).length, pkg?.allocatedMbps];
         },
       };
     },
@@ -302,6 +304,28 @@ describe('a write whose reply the SDK lost and resent', () => {
     );
     expect(renewed.status).toBe(200);
     expect(await count(t, 'Order', 'Renewal')).toBe(1);
+
+    // A region connection's writes are single UpdateItems of the package: the SDK resends them with
+    // nothing like a ClientRequestToken, and the write id they carry recognises their own effect.
+    const cenId = await cenOf(t);
+    const pkgId = await packageOf(t, cenId);
+    const conn = { cenId, connectionId: 'cn-beijing_cn-hangzhou' };
+    const made = await lose(() =>
+      call(createConnection, t, {
+        params: { cenId },
+        body: { regionA: 'cn-hangzhou', regionB: 'cn-beijing', bandwidthMbps: 3 },
+      }),
+    );
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const resized = await lose(() => call(updateConnection, t, { params: conn, body: { bandwidthMbps: 5 } }));
+    expect(resized.status, JSON.stringify(resized.body)).toBe(200);
+    expect(resized.body.bandwidthMbps).toBe(5);
+    const removed = await lose(() => call(deleteConnection, t, { method: 'DELETE', params: conn }));
+    expect(removed.status, JSON.stringify(removed.body)).toBe(204);
+    const pkgItem = (await accountItems(t.accountId)).find(
+      (i) => i.bandwidthPackageId === pkgId && i.entity === 'BandwidthPackage',
+    );
+    expect(pkgItem).toMatchObject({ allocatedMbps: 0, connectionCount: 0, conns: {} });
 
     const body = { type: 'DeleteBandwidthPackage', bandwidthPackageId: id };
     const ticketId = ok(await call(createTicket, t, { body })).ticketId;

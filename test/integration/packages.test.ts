@@ -24,7 +24,7 @@ import { handler as unbindPackage } from '../../functions/unbindPackage';
 import { handler as updatePackage } from '../../functions/updatePackage';
 import { getItem } from '../../lib/db/items';
 import { keys } from '../../lib/db/keys';
-import { dueFields } from '../../lib/packages';
+import { dueFields } from '../../lib/entities/package';
 import { addMonths } from '../../lib/time';
 import { bindingViolations } from '../support/bindings';
 import { accountItems, newTenant, type Tenant } from '../support/fixtures';

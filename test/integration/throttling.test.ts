@@ -10,7 +10,7 @@ import { handler as createConnection } from '../../functions/createConnection';
 import { handler as createPackage } from '../../functions/createPackage';
 import { handler as getPackage } from '../../functions/getPackage';
 import { handler as listPackages } from '../../functions/listPackages';
-import { TRANSACTION_RETRY } from '../../lib/db/client';
+import { OPTIMISTIC } from '../../lib/db/client';
 import { getItem } from '../../lib/db/items';
 import { keys } from '../../lib/db/keys';
 import { injectThrottling, injectTransactionConflicts } from '../support/conflicts';
@@ -75,7 +75,7 @@ describe('throttled transactions (ThrottlingError cancellation reason)', () => {
       const res = await connect(t, cenId);
       expect(res.status).toBe(503);
       expect(res.body).toEqual(unavailable);
-      expect(injection.injected).toBe(TRANSACTION_RETRY.attempts);
+      expect(injection.injected).toBe(OPTIMISTIC.attempts);
       expect(injection.passed).toBe(0);
     } finally {
       injection.remove();

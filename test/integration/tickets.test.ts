@@ -18,7 +18,7 @@ import { handler as listOrders } from '../../functions/listOrders';
 import { handler as listTickets } from '../../functions/listTickets';
 import { handler as rejectTicket } from '../../functions/rejectTicket';
 import { handler as unbindPackage } from '../../functions/unbindPackage';
-import { db, TABLE, TRANSACTION_RETRY } from '../../lib/db/client';
+import { db, OPTIMISTIC, TABLE } from '../../lib/db/client';
 import { getItem } from '../../lib/db/items';
 import { keys } from '../../lib/db/keys';
 import { RESOLUTION } from '../../lib/tickets';
@@ -453,7 +453,7 @@ describe('approval is one transaction', () => {
     const pkg = await buy(t);
     const ticketId = await ticketFor(t, pkg);
     const before = await accountItems(t.accountId);
-    const injection = injectTransactionConflicts(TRANSACTION_RETRY.attempts);
+    const injection = injectTransactionConflicts(OPTIMISTIC.attempts);
     try {
       const res = await approve(operator, ticketId);
       expect(res.status).toBe(503);
@@ -461,7 +461,7 @@ describe('approval is one transaction', () => {
     } finally {
       injection.remove();
     }
-    expect(injection.injected).toBe(TRANSACTION_RETRY.attempts);
+    expect(injection.injected).toBe(OPTIMISTIC.attempts);
     // Neither half happened: the ticket is Open and the package is there.
     expect(await accountItems(t.accountId)).toEqual(before);
     expect((await approve(operator, ticketId)).body.status).toBe('Completed');

@@ -3,7 +3,9 @@
  * that races another one on the same item with reason `TransactionConflict`; DynamoDB Local
  * serialises transactions and never does. This SDK middleware, on the service's own client,
  * fails the next `count` TransactWriteItems calls with exactly that cancellation (before they
- * are sent, so they write nothing) and lets every other call through to DynamoDB Local.
+ * are sent, so they write nothing) and lets every other call through to DynamoDB Local. A single
+ * `UpdateItem` of a package (a region connection's write, lib/db/client.ts `writeOne`) fails the
+ * way AWS fails it when the item is in another transaction: `TransactionConflictException`.
  */
 import { raw } from '../../lib/db/client';
 import { transactionCanceled } from '../../lib/emulator/pipeline';
@@ -27,19 +29,21 @@ function inject(
   count: number,
   commands: string[],
   step: 'initialize' | 'deserialize',
-  fail: (n: number, input: unknown) => Promise<never>,
+  fail: (n: number, input: unknown, command: string) => Promise<never>,
+  applies: (command: string, input: unknown) => boolean = () => true,
 ): Injection {
   const name = `${label}-${++serial}`;
   let injected = 0;
   let passed = 0;
   raw.middlewareStack.add(
     (next, context) => async (args) => {
-      if (!commands.includes(context.commandName ?? '')) return next(args);
+      const command = context.commandName ?? '';
+      if (!commands.includes(command) || !applies(command, args.input)) return next(args);
       if (injected >= count) {
         passed++;
         return next(args);
       }
-      return fail(++injected, args.input);
+      return fail(++injected, args.input, command);
     },
     // Both steps take the same middleware shape; the overloads want the step as a literal.
     { step: step as 'initialize', name },
@@ -59,13 +63,20 @@ export function injectTransactionConflicts(
   return inject(
     'injectTransactionConflicts',
     count,
-    ['TransactWriteItemsCommand'],
+    ['TransactWriteItemsCommand', 'UpdateItemCommand'],
     'initialize',
-    async (n, input) => {
+    async (n, input, command) => {
       await options.beforeEach?.(n);
+      if (command === 'UpdateItemCommand') {
+        throw Object.assign(new Error('Transaction is ongoing for the item'), {
+          name: code === 'TransactionConflict' ? 'TransactionConflictException' : 'ThrottlingException',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
       const items = (input as { TransactItems?: unknown[] }).TransactItems ?? [];
       throw transactionCanceled(items, code);
     },
+    (command, input) => command !== 'UpdateItemCommand' || isPackageWrite(input),
   );
 }
 
@@ -95,7 +106,7 @@ export function injectThrottling(
 
 /**
  * Faults AFTER a commit, which no database produces on demand: the next `count` TransactWriteItems
- * that `match` reach DynamoDB Local and commit, and then
+ * (or single `UpdateItem`s of a package) that `match` reach DynamoDB Local and commit, and then
  * - `crash`: the call fails as if the reply never came back and the SDK gave up (a 503 on the
  *   service's path; outside the SDK's retries, so nothing resends it): the client sees an error
  *   for a write that took effect, and retries;
@@ -114,7 +125,10 @@ export function injectAfterCommit(
   raw.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Parameters<typeof match>[0];
-      if (context.commandName !== 'TransactWriteItemsCommand' || injected >= count || !match(input)) {
+      const write =
+        context.commandName === 'TransactWriteItemsCommand' ||
+        (context.commandName === 'UpdateItemCommand' && isPackageWrite(input));
+      if (!write || injected >= count || !match(input)) {
         passed++;
         return next(args);
       }
@@ -133,6 +147,10 @@ export function injectAfterCommit(
   );
   return handle(name, () => ({ injected, passed }));
 }
+
+/** Is this single write one of a package item (a region connection's create, resize or delete)? */
+const isPackageWrite = (input: unknown) =>
+  JSON.stringify((input as { Key?: unknown }).Key ?? {}).includes('#BWP#'); // marshalled or not
 
 /** Does this transaction complete an idempotency record (the write of a keyed request)? */
 export const completesKeyedRequest = (input: {

@@ -6,7 +6,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db as serviceDb, TABLE } from '../../lib/db/client';
 import { keys } from '../../lib/db/keys';
-import { dueFields } from '../../lib/packages';
+import { dueFields } from '../../lib/entities/package';
 
 type Sender = Pick<typeof serviceDb, 'send'>;
 

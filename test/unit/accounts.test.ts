@@ -47,21 +47,21 @@ describe('withQuota', () => {
   const put: TransactItem = { Put: { TableName: 't', Item: { PK: 'a', SK: 'b' } } };
   const failed: Reason = { code: 'ConditionalCheckFailed', item: undefined };
   const none: Reason = { code: 'None', item: undefined };
-  const own = (reasons: Reason[]): never => {
-    throw new Error(`own ${reasons.length}`);
+  const own = (reasons: Record<string, Reason>): never => {
+    throw new Error(`own ${Object.keys(reasons).join(',')}`);
   };
 
-  it('appends the take last, so the create’s own reasons keep their places', () => {
-    const [items] = withQuota('acme', 'cens', [put, put], own);
-    expect(items).toHaveLength(3);
-    expect(items[2]?.Update?.Key).toEqual(keys.account('acme'));
+  it('adds the take as `quota`, after the create’s own items', () => {
+    const [items] = withQuota('acme', 'cens', { a: put, b: put }, own);
+    expect(Object.keys(items)).toEqual(['a', 'b', 'quota']);
+    expect(items.quota.Update?.Key).toEqual(keys.account('acme'));
   });
 
   it('reads the create’s own failures first, and the quota only when none failed', () => {
-    const [, read] = withQuota('acme', 'cens', [put], own);
-    expect(() => read([failed, failed])).toThrow('own 1');
+    const [, read] = withQuota('acme', 'cens', { cen: put }, own);
+    expect(() => read({ cen: failed, quota: failed })).toThrow('own cen,quota');
     try {
-      read([none, failed]);
+      read({ cen: none, quota: failed });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ApiError);

@@ -33,11 +33,21 @@ describe('connection ids', () => {
 });
 
 describe('connection status', () => {
-  const item = { connectionId: 'cn-hangzhou_us-east-1', bandwidthMbps: 3, createdAt: 'c', updatedAt: 'u' };
+  const entry = { bw: 3, createdAt: 'c', updatedAt: 'u' };
+  const pkg = (businessStatus: 'Normal' | 'Expired') => ({
+    bandwidthPackageId: 'cenbwp-1',
+    cenId: 'cen-1',
+    geographicSpanId: 'china_north-america',
+    businessStatus,
+  });
 
-  it('is derived from the package: Active while Normal, Suspended while Expired or gone', () => {
-    expect(toConnection(item, { businessStatus: 'Normal' }).status).toBe('Active');
-    expect(toConnection(item, { businessStatus: 'Expired' }).status).toBe('Suspended');
-    expect(toConnection(item, undefined).status).toBe('Suspended');
+  it('is derived from the package: Active while Normal, Suspended while Expired', () => {
+    expect(toConnection(['cn-hangzhou', 'us-east-1'], entry, pkg('Normal')).status).toBe('Active');
+    expect(toConnection(['cn-hangzhou', 'us-east-1'], entry, pkg('Expired')).status).toBe('Suspended');
+    expect(toConnection(['cn-hangzhou', 'us-east-1'], entry, pkg('Normal'))).toMatchObject({
+      connectionId: 'cn-hangzhou_us-east-1',
+      bandwidthMbps: 3,
+      bandwidthPackageId: 'cenbwp-1',
+    });
   });
 });
