@@ -65,3 +65,35 @@ export async function storedConnections(accountId: string, cenId: string): Promi
   );
   return connectionsIn(packages.filter((p): p is Item => p !== undefined && p.cenId === cenId));
 }
+/** The accounting violations of one package body (a snapshot, a response, or the stored item). */
+export function accountingViolations(where: string, p: Record<string, unknown>): string[] {
+  const bw = Number(p.bandwidthMbps);
+  const allocated = Number(p.allocatedMbps);
+  const remaining = Number(p.remainingMbps);
+  const out: string[] = [];
+  if (allocated > bw) out.push(`${where}: allocated ${allocated} > bandwidth ${bw}`);
+  if (allocated < 0) out.push(`${where}: allocated ${allocated} < 0`);
+  if (remaining < 0) out.push(`${where}: remaining ${remaining} < 0`);
+  if (allocated + remaining !== bw) out.push(`${where}: ${allocated} + ${remaining} ≠ ${bw}`);
+  return out;
+}
+
+/** Check the table: per package, the sum of its stored connections is its allocation. */
+export async function tableViolations(accountId: string, cenId: string, packageIds: string[]) {
+  const conns = await storedConnections(accountId, cenId);
+  const out: string[] = [];
+  for (const id of packageIds) {
+    const pkg = await getItem(keys.bandwidthPackage(accountId, id));
+    if (!pkg) {
+      out.push(`${id}: missing`);
+      continue;
+    }
+    const mine = conns.filter((c) => c.bandwidthPackageId === id);
+    const sum = mine.reduce((n, c) => n + c.bandwidthMbps, 0);
+    out.push(...accountingViolations(`${id} (table)`, pkg));
+    if (sum !== pkg.allocatedMbps) out.push(`${id}: connections sum ${sum} ≠ allocated ${pkg.allocatedMbps}`);
+    if (mine.length !== pkg.connectionCount)
+      out.push(`${id}: ${mine.length} connections ≠ connectionCount ${pkg.connectionCount}`);
+  }
+  return { conns, violations: out };
+}
