@@ -80,10 +80,6 @@ export const ERROR_CODES = {
     status: 409,
     description: 'a request with this Idempotency-Key is still running; retry it a moment later',
   },
-  OperationFailed: {
-    status: 409,
-    description: 'the write lost a race with another request that it could not resolve by itself; retry it',
-  },
   'QuotaExceeded.Cen': { status: 409, description: "the account's quota of CEN instances is reached" },
   'QuotaExceeded.BandwidthPackage': {
     status: 409,
@@ -102,7 +98,7 @@ export const ERROR_CODES = {
   ServiceUnavailable: {
     status: 503,
     description:
-      'the database cannot be reached, or a value kept changing past the retry budget; nothing was written, retry',
+      'the database cannot be reached, or a value kept changing past the retry budget, or a write lost a race it could not resolve; nothing was written, retry',
   },
 } as const satisfies Record<string, { status: number; description: string }>;
 

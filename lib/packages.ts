@@ -269,7 +269,7 @@ export async function purchaseWithOrder(
     ...withQuota(p.accountId, 'bandwidthPackages', items, ([, , binding, cen]) => {
       if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId ?? '');
       if (binding?.code === 'ConditionalCheckFailed') throw spanTaken(cenId ?? '', spanId, binding.item);
-      throw conflict('OperationFailed', 'The purchase could not be completed; retry it.');
+      throw new ApiError(503, 'ServiceUnavailable', 'The purchase could not be completed; retry it.');
     }),
     { result: toPackage(item), facts: { orderId } },
   );
@@ -447,7 +447,7 @@ export async function unbind(p: Principal, id: string, cenId: string): Promise<B
       if (pkgReason?.code === 'ConditionalCheckFailed' && !old) throw notFound('BandwidthPackage', id);
       if (old && old.cenId !== cenId) throw notBoundTo(id, cenId);
       if (old && Number(old.connectionCount) > 0) throw connectionsLeft(id, Number(old.connectionCount));
-      throw conflict('OperationFailed', 'The package changed during the request; retry it.');
+      throw new ApiError(503, 'ServiceUnavailable', 'The package changed during the request; retry it.');
     },
     { result: toPackage({ ...pkg, status: 'Idle', cenId: null }) },
   );

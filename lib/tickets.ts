@@ -23,7 +23,7 @@ import { type Reason, TABLE, type TransactItem, transact } from './db/client';
 import { getItem, type Item, pick } from './db/items';
 import { keys } from './db/keys';
 import { listPage, type Page } from './db/list';
-import { conflict, notFound } from './errors';
+import { conflict, notFound, serviceUnavailable } from './errors';
 import { ID_PATTERNS, newId } from './ids';
 import { connectionsLeft } from './packages';
 import type { Ticket } from './schemas';
@@ -116,8 +116,9 @@ export async function createTicket(
           throw RACED;
         }
         if (previousReason?.code === 'ConditionalCheckFailed') throw ticketExists(packageId, previous);
+        // The new ticket id was taken: nothing was written; a 503 lets the retry run again.
         if (ticketReason?.code === 'ConditionalCheckFailed')
-          throw conflict('OperationFailed', 'The ticket could not be created; retry it.');
+          throw serviceUnavailable('The ticket could not be created; retry it.');
         throw RACED;
       },
       { result: toTicket(item) },

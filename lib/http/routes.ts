@@ -220,7 +220,7 @@ export const routes = {
     params: { bandwidthPackageId: packageId },
     status: 200,
     response: s.PackageResource,
-    errors: ['NotFound.BandwidthPackage'],
+    errors: ['NotFound.BandwidthPackage', 'InvalidOperation.RenewalLimitExceeded'],
   }),
   bindPackage: route({
     method: 'POST',
@@ -250,6 +250,7 @@ export const routes = {
     response: s.PackageResource,
     errors: [
       'NotFound.BandwidthPackage',
+      'NotFound.Cen',
       'InvalidOperation.BwpInstanceStatus',
       'InvalidOperation.CenBandwidthLimitsNotZero',
     ],
@@ -388,7 +389,6 @@ export const routes = {
     role: 'operator',
     errors: [
       'NotFound.Ticket',
-      'NotFound.BandwidthPackage',
       'InvalidOperation.TicketStatus',
       'InvalidOperation.BwpInstanceStatus',
       'InvalidOperation.CenBandwidthLimitsNotZero',
