@@ -21,7 +21,7 @@ import { createApiKey, type Role } from './auth';
 import { config } from './config';
 import { db, type Named, type Reasons, TABLE, type TransactItem, translate } from './db/client';
 import { keys } from './db/keys';
-import { conflict } from './errors';
+import { type CodeOf, conflict } from './errors';
 import { nowIso } from './time';
 
 export type QuotaKind = 'cens' | 'bandwidthPackages' | 'networks';
@@ -31,7 +31,7 @@ export { ACCOUNT_ID } from './auth';
 /** The range an operator may set a quota to. */
 export const QUOTA_MAX = 100_000;
 
-const KIND: Record<QuotaKind, { used: string; quota: string; code: string; what: string }> = {
+const KIND: Record<QuotaKind, { used: string; quota: string; code: CodeOf<409>; what: string }> = {
   cens: { used: 'usedCens', quota: 'quotaCens', code: 'QuotaExceeded.Cen', what: 'CEN instances' },
   bandwidthPackages: {
     used: 'usedBandwidthPackages',
@@ -99,9 +99,12 @@ export function giveBackQuota(accountId: string, kind: QuotaKind): TransactItem 
   };
 }
 
+/** The code a create past the quota of `kind` answers. */
+export const quotaCode = (kind: QuotaKind) => KIND[kind].code;
+
 export const quotaExceeded = (kind: QuotaKind, accountId: string) =>
   conflict(
-    KIND[kind].code,
+    quotaCode(kind),
     `Account ${accountId} has reached its quota of ${KIND[kind].what}; delete some or ask an operator to raise it.`,
   );
 

@@ -6,7 +6,7 @@ import { getItem, type Item, pick } from './db/items';
 import { keys } from './db/keys';
 import { listPage, type Page } from './db/list';
 import { countNetworks, deleteCenItem } from './entities/cen';
-import { conflict, notFound } from './errors';
+import { conflict, notFound, serviceUnavailable } from './errors';
 import { newId } from './ids';
 import type { Cen, Network } from './schemas';
 import { nowIso } from './time';
@@ -39,7 +39,9 @@ export async function createCen(p: Principal, input: { name: string; description
       'cens',
       { cen: { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } } },
       () => {
-        throw conflict('OperationFailed', 'The CEN could not be created; retry it.');
+        // The new id was taken: nothing was written, and a retry draws another. A 503, not a 409,
+        // so that a retry with the same Idempotency-Key runs again instead of replaying a refusal.
+        throw serviceUnavailable('The CEN could not be created; retry it.');
       },
     ),
     { result: toCen(item) },

@@ -202,7 +202,7 @@ export async function purchaseWithOrder(
     ...withQuota(p.accountId, 'bandwidthPackages', items, ({ binding, cen }) => {
       if (cen?.code === 'ConditionalCheckFailed') throw notFound('Cen', cenId ?? '');
       if (binding?.code === 'ConditionalCheckFailed') throw spanTaken(cenId ?? '', spanId, binding.item);
-      throw conflict('OperationFailed', 'The purchase could not be completed; retry it.');
+      throw new ApiError(503, 'ServiceUnavailable', 'The purchase could not be completed; retry it.');
     }),
     { result: toPackage(item), facts: { orderId } },
   );
@@ -350,8 +350,9 @@ export async function unbind(p: Principal, id: string, cenId: string): Promise<B
       if (pkgReason.code === 'ConditionalCheckFailed' && !old) throw notFound('BandwidthPackage', id);
       if (old && old.cenId !== cenId) throw notBoundTo(id, cenId);
       if (old && old.connectionCount > 0) throw connectionsLeft(id, old.connectionCount);
-      // Bound to this CEN with no connection, yet refused: the binding changed meanwhile; re-read.
-      throw RETRY;
+      // Bound to this CEN with no connection, yet refused (the binding item disagreed): nothing
+      // was written, and a 503 lets the retry run again.
+      throw new ApiError(503, 'ServiceUnavailable', 'The package changed during the request; retry it.');
     },
     { result },
   );

@@ -25,7 +25,7 @@ import { getItem, type Item, parsed, pick, readItem } from './db/items';
 import { keys } from './db/keys';
 import { listPage, type Page } from './db/list';
 import { deleteIdle, exists, StoredPackage } from './entities/package';
-import { conflict, notFound } from './errors';
+import { conflict, notFound, serviceUnavailable } from './errors';
 import { ID_PATTERNS, newId } from './ids';
 import { connectionsLeft } from './packages';
 import type { Ticket } from './schemas';
@@ -119,8 +119,8 @@ export async function createTicket(
           throw RETRY;
         }
         if (reasons.previous?.code === 'ConditionalCheckFailed') throw ticketExists(packageId, previous);
-        // A ticket id collision (ids are random): try again with the same id would fail again.
-        throw RETRY;
+        // The new ticket id was taken: nothing was written; a 503 lets the retry run again.
+        throw serviceUnavailable('The ticket could not be created; retry it.');
       },
       { result: toTicket(item) },
     );

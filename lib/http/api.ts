@@ -13,7 +13,7 @@ import type { z } from 'zod';
 import { authenticate, type Principal } from '../auth';
 import { type Effect, withEffect } from '../db/effect';
 import { emulated } from '../emulator/pipeline';
-import { ApiError, forbidden, invalidParameter, notFound } from '../errors';
+import { ApiError, type Code, forbidden, invalidParameter, invalidParameterCode, notFound } from '../errors';
 import {
   type Claim,
   claim,
@@ -27,6 +27,27 @@ import { log } from '../log';
 import type { Route } from './routes';
 
 export const MAX_BODY_BYTES = 16_384;
+
+/**
+ * The codes this pipeline adds to a route's own (`route.errors`), by what the route is: every
+ * request may be malformed (400), lack a key (401) or meet an unreachable database (503); an
+ * operator route refuses tenants (403); a malformed path id is the 404 of the resource it names
+ * (or the 400 of its field); a body may be too large (413); a POST or PATCH is idempotent (422,
+ * and 409 while its first run is still processing). The local emulator's injected faults
+ * (lib/emulator, `Throttling.User`) are no part of the deployed API and not listed.
+ */
+export function pipelineErrors(route: Route): Code[] {
+  const codes: Code[] = ['InvalidParameter', 'Unauthorized', 'ServiceUnavailable'];
+  if (route.role === 'operator') codes.push('Forbidden');
+  for (const param of Object.values(route.params)) {
+    codes.push('field' in param ? invalidParameterCode(param.field) : `NotFound.${param.resource}`);
+  }
+  if (route.body) codes.push('RequestTooLarge');
+  if (route.method === 'POST' || route.method === 'PATCH') {
+    codes.push('IdempotenceParam.NotMatch', 'OperationFailed.OperationIsProcessing');
+  }
+  return codes;
+}
 
 export interface Request<B extends z.ZodType, Q extends z.ZodType> {
   principal: Principal;

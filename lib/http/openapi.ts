@@ -10,8 +10,10 @@
  */
 import { z } from 'zod';
 import { version } from '../../package.json';
+import { type Code, catalogued, ERROR_CODES, invalidParameterCode, statusOf } from '../errors';
 import { IDEMPOTENCY_KEY } from '../idempotency';
 import * as schemas from '../schemas';
+import { pipelineErrors } from './api';
 import { type Route, type RouteName, routes } from './routes';
 
 type Json = Record<string, unknown>;
@@ -19,49 +21,27 @@ type Io = 'input' | 'output';
 
 const COMPONENT = '#/components/schemas/';
 
-/** The HTTP status of every error code, by its prefix (SPEC §3). */
-const STATUS_OF_CODE: [RegExp, number][] = [
-  [/^InvalidParameter(\.|$)/, 400],
-  [/^Unauthorized$/, 401],
-  [/^Forbidden(\.|$)/, 403],
-  [/^NotFound\./, 404],
-  [/^(InvalidOperation|OperationFailed)(\.|$)/, 409],
-  [/^QuotaExceeded\./, 409],
-  [/^RequestTooLarge$/, 413],
-  [/^IdempotenceParam\./, 422],
-  [/^ServiceUnavailable$/, 503],
-];
-
+/** The HTTP status of an error code, from the catalogue (lib/errors.ts). */
 export function statusOfCode(code: string): number {
-  const match = STATUS_OF_CODE.find(([pattern]) => pattern.test(code));
-  if (!match) throw new Error(`openapi: no HTTP status known for error code ${code}`);
-  return match[1];
+  const status = statusOf(code);
+  if (status === undefined) throw new Error(`openapi: no HTTP status known for error code ${code}`);
+  return status;
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Invalid parameter: malformed JSON, a missing, ill-typed, unknown or out-of-range field',
-  401: 'Missing or unknown API key',
+  400: 'Invalid parameter',
+  401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not found, or owned by another account',
   409: 'Conflict with the current state of a resource',
-  413: 'Request body larger than 16 KiB',
+  413: 'Request too large',
   422: 'Idempotency-Key reused with a different request',
-  503: 'The database is unavailable or busy; retry (nothing was written)',
+  503: 'Service unavailable (nothing was written)',
 };
 
-/** The error codes a route can answer: its own, and those the pipeline adds (lib/http/api.ts). */
-export function errorCodes(route: Route): string[] {
-  const codes = ['InvalidParameter', 'Unauthorized', ...route.errors, 'ServiceUnavailable'];
-  if (route.role === 'operator') codes.push('Forbidden');
-  // A malformed path id names nothing: the pipeline answers 404 for the resource it names.
-  for (const param of Object.values(route.params)) {
-    codes.push('field' in param ? `InvalidParameter.${pascal(param.field)}` : `NotFound.${param.resource}`);
-  }
-  if (route.body) codes.push('RequestTooLarge');
-  if (route.method === 'POST' || route.method === 'PATCH') {
-    codes.push('IdempotenceParam.NotMatch', 'OperationFailed.OperationIsProcessing');
-  }
-  return [...new Set(codes)];
+/** The error codes a route can answer: those the pipeline adds (lib/http/api.ts), and its own. */
+export function errorCodes(route: Route): Code[] {
+  return [...new Set([...pipelineErrors(route), ...route.errors])];
 }
 
 const json = (schema: Json) => ({ 'application/json': { schema } });
@@ -98,14 +78,17 @@ class Builder {
   }
 
   /** An error response; one with a single code is shared between routes as a component. */
-  errorResponse(status: number, codes: string[]): Json {
+  errorResponse(status: number, codes: Code[]): Json {
     // `InvalidParameter` may carry the field it is about: `InvalidParameter.<Field>`.
     const code =
       status === 400
         ? { type: 'string', pattern: '^InvalidParameter(\\..+)?$' }
         : { type: 'string', enum: codes };
     const response = {
-      description: `${STATUS_TEXT[status]}. Codes: ${codes.map((c) => `\`${c}\``).join(', ')}.`,
+      description: [
+        `${STATUS_TEXT[status]}.`,
+        ...codes.map((c) => `- \`${c}\`: ${ERROR_CODES[catalogued(c)].description}.`),
+      ].join('\n'),
       headers: requestIdHeader,
       content: json({ allOf: [{ $ref: `${COMPONENT}ErrorResource` }, { properties: { code } }] }),
     };
@@ -160,7 +143,7 @@ function operation(b: Builder, name: RouteName, route: Route): Json {
       required: true,
       description:
         'field' in declaredParam
-          ? `A malformed one is 400 InvalidParameter.${pascal(declaredParam.field)}.`
+          ? `A malformed one is 400 ${invalidParameterCode(declaredParam.field)}.`
           : `A malformed id names nothing: 404 NotFound.${declaredParam.resource}.`,
       schema: { type: 'string', pattern: declaredParam.pattern.source },
     };
@@ -183,7 +166,7 @@ function operation(b: Builder, name: RouteName, route: Route): Json {
       content: json(schema),
     };
   }
-  const byStatus = new Map<number, string[]>();
+  const byStatus = new Map<number, Code[]>();
   for (const code of errorCodes(route)) {
     const status = statusOfCode(code);
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
@@ -264,5 +247,3 @@ export function openApiDocument(): Json {
   document ??= build();
   return document;
 }
-
-const pascal = (field: string) => field.charAt(0).toUpperCase() + field.slice(1);

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { ACCOUNT_ID } from '../auth';
-import type { Resource } from '../errors';
+import type { ErrorCode, Resource } from '../errors';
 import { ID_PATTERNS } from '../ids';
 import * as s from '../schemas';
 
@@ -26,7 +26,11 @@ export interface Route<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.
   status: 200 | 201 | 204;
   response?: z.ZodType;
   role?: 'operator';
-  errors: string[];
+  /**
+   * The codes the operation itself can answer (the pipeline adds its own: `pipelineErrors` in
+   * api.ts); test/unit/error-codes.test.ts checks them against what the handler can throw.
+   */
+  errors: ErrorCode[];
   /**
    * Response fields shown once and never stored: the idempotency record keeps the response
    * without them (null), so a replay says what happened without showing the secret again.
@@ -41,12 +45,15 @@ const connectionId: Param = { pattern: /^[a-z0-9-]{2,32}_[a-z0-9-]{2,32}$/, reso
 const ticketId: Param = { pattern: ID_PATTERNS.ticket, resource: 'Ticket' };
 // Accounts exist implicitly (SPEC §3): a malformed id is 400 InvalidParameter.AccountId, not a 404.
 const accountId: Param = { pattern: ACCOUNT_ID, field: 'accountId' };
-/** What every account-administration route shares: operators only, the account in the path. */
+/**
+ * What every account-administration route shares: operators only, the account in the path. Its
+ * codes are the pipeline's (403 Forbidden for a tenant, 400 InvalidParameter.AccountId).
+ */
 const accountAdmin = {
   query: s.NoQuery,
   params: { accountId },
   role: 'operator' as const,
-  errors: ['Forbidden', 'InvalidParameter.AccountId'],
+  errors: [],
 };
 
 const route = <B extends z.ZodType, Q extends z.ZodType>(r: Route<B, Q>) => r;
@@ -213,7 +220,7 @@ export const routes = {
     params: { bandwidthPackageId: packageId },
     status: 200,
     response: s.PackageResource,
-    errors: ['NotFound.BandwidthPackage'],
+    errors: ['NotFound.BandwidthPackage', 'InvalidOperation.RenewalLimitExceeded'],
   }),
   bindPackage: route({
     method: 'POST',
@@ -243,6 +250,7 @@ export const routes = {
     response: s.PackageResource,
     errors: [
       'NotFound.BandwidthPackage',
+      'NotFound.Cen',
       'InvalidOperation.BwpInstanceStatus',
       'InvalidOperation.CenBandwidthLimitsNotZero',
     ],
@@ -380,9 +388,7 @@ export const routes = {
     response: s.TicketResource,
     role: 'operator',
     errors: [
-      'Forbidden',
       'NotFound.Ticket',
-      'NotFound.BandwidthPackage',
       'InvalidOperation.TicketStatus',
       'InvalidOperation.BwpInstanceStatus',
       'InvalidOperation.CenBandwidthLimitsNotZero',
@@ -398,7 +404,7 @@ export const routes = {
     status: 200,
     response: s.TicketResource,
     role: 'operator',
-    errors: ['Forbidden', 'NotFound.Ticket', 'InvalidOperation.TicketStatus'],
+    errors: ['NotFound.Ticket', 'InvalidOperation.TicketStatus'],
   }),
   routeNotFound: route({
     method: 'GET',
