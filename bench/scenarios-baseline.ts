@@ -1,27 +1,43 @@
 /**
- * The two same-run baselines the service's figures are read against:
+ * The same-run baselines the service's figures are read against:
  *
- * - `ddbBaseline`: raw DynamoDB Local throughput of the very `TransactWriteItems` an allocation
- *   makes (lib/connections.ts createConnection: the package `Update` guarded by
- *   `remainingMbps >= :bw`, plus the connection `Put` with `attribute_not_exists(PK)`, both with
- *   `ALL_OLD` on a failed condition, as lib/db/client.ts `transact` sends them), from this one
- *   Node process, through a client configured like the service's. No HTTP, no Lambda: the ceiling
- *   the database alone allows.
+ * - `ddbBaseline`: raw DynamoDB Local throughput of an allocation's write alone, from this one Node
+ *   process, through a client configured like the service's (no HTTP, no Lambda: the ceiling the
+ *   database allows), in two shapes: the v1 two-item `TransactWriteItems` that SPEC §9 measures
+ *   against, and v2's one conditional `UpdateItem`. Both build the package's update with the
+ *   service's own builders (lib/entities/package.ts), never a copy of them.
  * - `httpBaseline`: a read-only endpoint (`GET /areas`, no database read once the key is cached)
  *   through the whole stack, with the same HTTP driver as the allocation runs (bench/load.ts
  *   `drive`): the ceiling of serverless-offline + middy alone.
  */
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { areaOf, geographicSpanId, orderedPair, REGIONS, type RegionId } from '../lib/catalogue';
+import { geographicSpanId, orderedPair, REGIONS, type RegionId } from '../lib/catalogue';
 import { keys } from '../lib/db/keys';
+import { connect, disconnect } from '../lib/entities/package';
 import { type DriveResult, drive, type Latency, percentiles } from './load';
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /* ---------- DynamoDB Local, raw ---------- */
+
+/**
+ * The shape of one raw allocation:
+ * - `transaction`: the v1 allocation, a two-item `TransactWriteItems` (the package's update and a
+ *   connection item of its own, put on create and deleted on delete): SPEC §9's reference;
+ * - `update`: the v2 allocation alone, the package's one conditional `UpdateItem`.
+ * Both build the package's update with the service's own builders (lib/entities/package.ts
+ * `connect` and `disconnect`), so the baseline is the very write the service sends.
+ */
+export type DdbShape = 'transaction' | 'update';
 
 export interface DdbBaselineOptions {
   dbUrl: string;
@@ -29,11 +45,13 @@ export interface DdbBaselineOptions {
   concurrency: number;
   requests: number;
   maxSeconds: number;
-  /** Packages the transactions spread over (runLoad's default allocation run uses 8 CENs). */
+  /** Packages the writes spread over (runLoad's default allocation run uses 8 CENs). */
   packages: number;
+  shape: DdbShape;
 }
 
 export interface DdbBaselineResult {
+  shape: DdbShape;
   concurrency: number;
   requests: number;
   ok: number;
@@ -43,7 +61,7 @@ export interface DdbBaselineResult {
   throughput: number;
   latencyMs: Latency;
   packages: number;
-  /** allocatedMbps summed over the packages equals the bandwidth of the transactions that succeeded. */
+  /** Every package's allocation equals the connections it holds, and its count their number. */
   consistent: boolean;
 }
 
@@ -52,6 +70,7 @@ const PAIRS: [RegionId, RegionId][] = (() => {
   const b = REGIONS.filter((r) => r.areaId === 'Asia-Pacific').map((r) => r.regionId);
   return a.flatMap((x) => b.map((y) => orderedPair(x, y)));
 })();
+const SPAN = geographicSpanId('China', 'Asia-Pacific');
 
 /**
  * A document client set up like lib/db/client.ts (keep-alive, 256 sockets), without retries, and
@@ -74,12 +93,18 @@ function serviceLikeClient(dbUrl: string) {
   );
 }
 
+/**
+ * Raw allocations, closed loop: each of the N workers owns one (package, pair) slot and creates
+ * and deletes its connection in turn, so every write should succeed and the table stays bounded.
+ */
 export async function ddbBaseline(o: DdbBaselineOptions): Promise<DdbBaselineResult> {
+  if (o.concurrency > o.packages * PAIRS.length) throw new Error('more workers than (package, pair) slots');
   const db = serviceLikeClient(o.dbUrl);
   const accountId = `bench-ddb-${randomBytes(4).toString('hex')}`;
   const capacity = 1_000_000_000; // the guard is evaluated on every write but never fails
   const packages = Array.from({ length: o.packages }, (_, i) => ({
-    packageId: `cbwp-bench${i}${randomBytes(4).toString('hex')}`,
+    accountId,
+    bandwidthPackageId: `cenbwp-bench${i}${randomBytes(4).toString('hex')}`,
     cenId: `cen-bench${i}${randomBytes(4).toString('hex')}`,
   }));
   const now = new Date().toISOString();
@@ -88,16 +113,17 @@ export async function ddbBaseline(o: DdbBaselineOptions): Promise<DdbBaselineRes
       new PutCommand({
         TableName: o.tableName,
         Item: {
-          ...keys.bandwidthPackage(accountId, p.packageId),
+          ...keys.bandwidthPackage(accountId, p.bandwidthPackageId),
           entity: 'BandwidthPackage',
-          accountId,
-          bandwidthPackageId: p.packageId,
-          cenId: p.cenId,
+          ...p,
+          geographicSpanId: SPAN,
           businessStatus: 'Normal',
           bandwidthMbps: capacity,
           allocatedMbps: 0,
           remainingMbps: capacity,
           connectionCount: 0,
+          conns: {},
+          gone: {},
           createdAt: now,
         },
       }),
@@ -111,107 +137,113 @@ export async function ddbBaseline(o: DdbBaselineOptions): Promise<DdbBaselineRes
       db.send(
         new GetCommand({
           TableName: o.tableName,
-          Key: keys.bandwidthPackage(accountId, packages[i % packages.length]!.packageId),
+          Key: keys.bandwidthPackage(accountId, packages[i % packages.length]!.bandwidthPackageId),
         }),
       ),
     ),
   );
 
+  /** The write of step `n` of worker `w`: a create on even steps, the delete on odd ones. */
+  const write = (w: number, n: number) => {
+    const p = packages[w % packages.length]!;
+    const [low, high] = PAIRS[Math.floor(w / packages.length) % PAIRS.length]!;
+    const pair = `${low}_${high}`;
+    const at = { cenId: p.cenId, spanId: SPAN, pair };
+    const stamp = new Date().toISOString();
+    const create = n % 2 === 0;
+    const update = {
+      ...(create
+        ? connect(p, at, { bw: 1 + (w % 4), createdAt: stamp, updatedAt: stamp, w: `${w}.${n}` })
+        : disconnect(p, at, `${w}.${n}`)),
+      TableName: o.tableName,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+    if (o.shape === 'update') return new UpdateCommand(update);
+    // v1: the connection as an item of its own in the CEN's partition, in the same transaction.
+    const key = { PK: keys.cen(accountId, p.cenId).PK, SK: `CONN#${low}#${high}` };
+    return new TransactWriteCommand({
+      TransactItems: [
+        { Update: update },
+        create
+          ? {
+              Put: {
+                TableName: o.tableName,
+                Item: { ...key, entity: 'RegionConnection', accountId, bandwidthMbps: 1 + (w % 4) },
+                ConditionExpression: 'attribute_not_exists(PK)',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            }
+          : {
+              Delete: {
+                TableName: o.tableName,
+                Key: key,
+                ConditionExpression: 'attribute_exists(PK)',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+      ],
+    });
+  };
+
   let issued = 0;
-  let okMbps = 0;
   let ok = 0;
   const errorNames: Record<string, number> = {};
   const latencies: number[] = [];
   const started = performance.now();
   const deadline = started + o.maxSeconds * 1000;
 
-  const one = async (n: number) => {
-    const p = packages[n % packages.length]!;
-    const [low, high] = PAIRS[n % PAIRS.length]!;
-    const bw = 1 + (n % 4);
-    const stamp = new Date().toISOString();
-    // The connection's sort key carries the request number, so every Put creates a new item.
-    const key = keys.connection(accountId, p.cenId, low, `${high}#${n}`);
-    const t0 = performance.now();
-    try {
-      await db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: o.tableName,
-                Key: keys.bandwidthPackage(accountId, p.packageId),
-                UpdateExpression:
-                  'SET allocatedMbps = allocatedMbps + :bw, remainingMbps = remainingMbps - :bw ADD connectionCount :one',
-                ConditionExpression: 'cenId = :cenId AND businessStatus = :normal AND remainingMbps >= :bw',
-                ExpressionAttributeValues: { ':bw': bw, ':one': 1, ':cenId': p.cenId, ':normal': 'Normal' },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
-            {
-              Put: {
-                TableName: o.tableName,
-                Item: {
-                  ...key,
-                  entity: 'RegionConnection',
-                  accountId,
-                  connectionId: `${low}_${high}`,
-                  cenId: p.cenId,
-                  regionA: low,
-                  regionB: high,
-                  bandwidthMbps: bw,
-                  bandwidthPackageId: p.packageId,
-                  geographicSpanId: geographicSpanId(areaOf(low), areaOf(high)),
-                  createdAt: stamp,
-                  updatedAt: stamp,
-                },
-                ConditionExpression: 'attribute_not_exists(PK)',
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
-          ],
-        }),
-      );
-      latencies.push(performance.now() - t0);
-      ok++;
-      okMbps += bw;
-    } catch (error) {
-      const name = error instanceof Error ? error.name : 'unknown';
-      errorNames[name] = (errorNames[name] ?? 0) + 1;
+  const worker = async (w: number) => {
+    for (let n = 0; issued < o.requests && performance.now() < deadline; n++) {
+      issued++;
+      const t0 = performance.now();
+      try {
+        // The two command types take the same client; the union does not narrow `send`.
+        await db.send(write(w, n) as UpdateCommand);
+        latencies.push(performance.now() - t0);
+        ok++;
+      } catch (error) {
+        const name = error instanceof Error ? error.name : 'unknown';
+        errorNames[name] = (errorNames[name] ?? 0) + 1;
+        // Keep the create/delete alternation in step with the table: retry the same step.
+        n--;
+      }
     }
   };
-
-  const worker = async () => {
-    while (issued < o.requests && performance.now() < deadline) await one(issued++);
-  };
-  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  await Promise.all(Array.from({ length: o.concurrency }, (_, w) => worker(w)));
   const seconds = (performance.now() - started) / 1000;
 
-  let allocated = 0;
+  let consistent = true;
   for (const p of packages) {
     const out = await db.send(
       new GetCommand({
         TableName: o.tableName,
-        Key: keys.bandwidthPackage(accountId, p.packageId),
+        Key: keys.bandwidthPackage(accountId, p.bandwidthPackageId),
         ConsistentRead: true,
       }),
     );
-    allocated += Number(out.Item?.allocatedMbps);
+    const item = out.Item as {
+      allocatedMbps: number;
+      connectionCount: number;
+      conns: Record<string, { bw: number }>;
+    };
+    const held = Object.values(item.conns);
+    const sum = held.reduce((n, e) => n + e.bw, 0);
+    if (sum !== item.allocatedMbps || held.length !== item.connectionCount) consistent = false;
   }
   db.destroy();
 
-  const errors = issued - ok;
   return {
+    shape: o.shape,
     concurrency: o.concurrency,
     requests: issued,
     ok,
-    errors,
+    errors: issued - ok,
     errorNames,
     durationSeconds: round1(seconds),
     throughput: round1(ok / seconds),
     latencyMs: percentiles(latencies),
     packages: o.packages,
-    consistent: allocated === okMbps,
+    consistent,
   };
 }
 
