@@ -28,7 +28,8 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Principal } from './auth';
 import { areaOf, geographicSpanId, orderedPair, REGION_IDS, type RegionId } from './catalogue';
 import { requireCen } from './cens';
-import { db, optimistic, RETRY, TABLE, translate, writeOne } from './db/client';
+import { db, optimistic, RETRY, TABLE, translate, writeOne, writeOneReturning } from './db/client';
+import { currentEffect } from './db/effect';
 import { parsed, readItem } from './db/items';
 import { keys } from './db/keys';
 import type { Page } from './db/list';
@@ -124,6 +125,18 @@ async function servingPackageId(
 }
 
 const forget = (p: Principal, cenId: string, spanId: string) => served.delete(servedKey(p, cenId, spanId));
+
+/**
+ * The bandwidth this container last saw each connection hold: the guess a resize states as its
+ * condition (`pairHas`), so that it needs no read first. Only a hint, like `served`.
+ */
+const bandwidths = new Map<string, number>();
+const hintKey = (p: Principal, cenId: string, connectionId: string) =>
+  `${p.accountId}\n${cenId}\n${connectionId}`;
+const remember = (key: string, bw: number) => {
+  if (bandwidths.size >= SERVED_LIMIT) bandwidths.clear();
+  bandwidths.set(key, bw);
+};
 
 /** Does this package item (as read, or as a failed condition returned it) serve the CEN's span? */
 const serves = (pkg: StoredPackage | undefined, cenId: string, spanId: string): pkg is StoredPackage =>
@@ -247,6 +260,7 @@ export function createConnection(
       if (error === NAMED_PACKAGE_UNSERVING) return explain(p, cenId, spanId, named);
       throw error;
     }
+    remember(hintKey(p, cenId, connectionId), bw);
     return result;
   });
 }
@@ -378,11 +392,53 @@ export function updateConnection(
   connectionId: string,
   bandwidthMbps: number,
 ): Promise<Connection> {
+  const pair = requirePair(connectionId);
+  const spanId = spanOf(pair);
+  const id = connectionIdOf(...pair);
+  const hint = hintKey(p, cenId, id);
   return optimistic(async (n) => {
-    const { pair, pkg, entry } = await requireConnection(p, cenId, connectionId, {
-      fresh: n > 0,
-      checkCen: false,
-    });
+    // The fast path: the bandwidth and package this container last saw for the connection, tried
+    // as the condition of the one write (a wrong guess fails it and teaches the right one); the
+    // answer is the item as written. A keyed request must store its answer before it writes, so
+    // it reads first.
+    const guess = bandwidths.get(hint);
+    const packageId = guess === undefined ? undefined : served.get(servedKey(p, cenId, spanId));
+    if (guess !== undefined && packageId !== undefined && guess !== bandwidthMbps && !currentEffect()) {
+      const change = { before: guess, after: bandwidthMbps, updatedAt: nowIso(), w: writeId() };
+      const written = await writeOneReturning(
+        resize({ accountId: p.accountId, bandwidthPackageId: packageId }, { cenId, pair: id }, change),
+        (item) => {
+          const old = parsed(StoredPackage, item);
+          if (!serves(old, cenId, spanId)) {
+            forget(p, cenId, spanId);
+            throw RETRY;
+          }
+          const now = old.conns[id];
+          if (!now) {
+            bandwidths.delete(hint);
+            throw notFound('RegionConnection', connectionId);
+          }
+          if (now.bw !== guess) {
+            remember(hint, now.bw);
+            throw RETRY;
+          }
+          if (old.businessStatus !== 'Normal') throw expired(packageId);
+          throw exceeded(packageId, bandwidthMbps - guess, old.remainingMbps);
+        },
+        { ours: (item) => parsed(StoredPackage, item)?.conns[id]?.w === change.w },
+      );
+      remember(hint, bandwidthMbps);
+      const pkg = written
+        ? StoredPackage.parse(written)
+        : await readItem(packageKey(p.accountId, packageId), StoredPackage);
+      const entry = pkg?.conns[id];
+      // Deleted again between our write and the read after a resend: as deleted.
+      if (!pkg || !entry) throw notFound('RegionConnection', connectionId);
+      return toConnection(pair, entry, pkg);
+    }
+
+    const { pkg, entry } = await requireConnection(p, cenId, connectionId, { fresh: n > 0, checkCen: false });
+    remember(hint, entry.bw);
     if (bandwidthMbps === entry.bw) return toConnection(pair, entry, pkg);
     const grow = bandwidthMbps > entry.bw;
     const delta = Math.abs(bandwidthMbps - entry.bw);
@@ -393,7 +449,6 @@ export function updateConnection(
       { ...entry, bw: bandwidthMbps, updatedAt: change.updatedAt },
       grow ? { ...pkg, businessStatus: 'Normal' } : pkg,
     );
-    const id = connectionIdOf(...pair);
     await writeOne(
       resize(pkg, { cenId, pair: id }, change),
       (item) => {
@@ -405,6 +460,7 @@ export function updateConnection(
       },
       { result, ours: (item) => parsed(StoredPackage, item)?.conns[id]?.w === change.w },
     );
+    remember(hint, bandwidthMbps);
     return result;
   });
 }
@@ -432,6 +488,7 @@ export function deleteConnection(p: Principal, cenId: string, connectionId: stri
       },
       { ours: (item) => parsed(StoredPackage, item)?.gone[id] === w },
     );
+    bandwidths.delete(hintKey(p, cenId, id));
   });
 }
 

@@ -9,8 +9,10 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DEMO_KEYS } from '../lib/demo-keys';
 import { buildWeb } from './build-web';
 import { createTable } from './table';
+import { warmDatabase } from './warm-db';
 
 export const ROOT = resolve(__dirname, '..');
 export const SERVICE = 'cen-bandwidth';
@@ -32,6 +34,8 @@ export interface StackOptions {
   output?: (line: string) => void;
   /** Reuse a DynamoDB Local that is already listening on dbPort. */
   externalDb?: boolean;
+  /** Warm DynamoDB Local's JVM on a scratch table before ready (default true; local/warm-db.ts). */
+  warmDb?: boolean;
 }
 
 export interface Stack {
@@ -212,12 +216,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const web = buildWeb();
     await startDb();
     await createTable(client, tableName);
+    // While serverless-offline starts: the first requests should not pay for the JVM's JIT.
+    const warming = options.externalDb || options.warmDb === false ? undefined : warmDatabase(client);
+    warming?.catch(() => undefined);
     await web;
 
     const env = {
       ...process.env,
       SLS_TELEMETRY_DISABLED: '1',
       SLS_NOTIFICATIONS_MODE: 'off',
+      // serverless-offline's own notices are two lines per request ("POST /cens (λ: createCen)",
+      // "RequestId … Duration …") on top of the service's access log, which says the same and
+      // more; writing them took about a sixth of the stack's CPU under load. Warnings and errors
+      // still show. `SLS_LOG_LEVEL=notice npm start` brings the notices back.
+      SLS_LOG_LEVEL: process.env.SLS_LOG_LEVEL ?? 'warning',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'us-east-1',
@@ -264,6 +276,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       offline,
       120_000,
     );
+    await warming;
+    if (options.warmDb !== false) await primeFunctions(apiUrl);
   } catch (error) {
     await stop();
     throw error;
@@ -280,6 +294,39 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     startDb,
     stop,
   };
+}
+
+/**
+ * Warm the allocation path of the functions before ready: serverless-offline loads a handler on
+ * its first request, and V8 compiles the code it runs often (the middleware, the SDK's request
+ * pipeline) only after it has run it a while. Bounded requests that read and change nothing: a
+ * demo tenant's region-connection operations on a CEN that does not exist (404), and the catalogue.
+ */
+async function primeFunctions(apiUrl: string, maxMs = 3_000, maxRequests = 1_500): Promise<void> {
+  const headers = { 'x-api-key': DEMO_KEYS[0]!.apiKey, 'content-type': 'application/json' };
+  const base = '/cens/cen-00000000000000000000000000/region-connections';
+  const requests = [
+    {
+      method: 'POST',
+      path: base,
+      body: '{"regionA":"cn-beijing","regionB":"ap-southeast-1","bandwidthMbps":1}',
+    },
+    { method: 'PATCH', path: `${base}/cn-beijing_ap-southeast-1`, body: '{"bandwidthMbps":2}' },
+    { method: 'DELETE', path: `${base}/cn-beijing_ap-southeast-1` },
+    { method: 'GET', path: '/areas' },
+  ];
+  const deadline = Date.now() + maxMs;
+  let sent = 0;
+  const worker = async () => {
+    while (sent < maxRequests && Date.now() < deadline) {
+      const r = requests[sent++ % requests.length]!;
+      const res = await fetch(`${apiUrl}${r.path}`, { method: r.method, headers, body: r.body }).catch(
+        () => undefined,
+      );
+      await res?.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
 }
 
 /** Seed the demo keys by running the key script's module in a child with the stack's environment. */

@@ -44,6 +44,10 @@ export const db = DynamoDBDocumentClient.from(raw, {
   marshallOptions: { removeUndefinedValues: true },
 });
 
+// The SDK's logger middleware filters every command's input and output for sensitive data before
+// handing them to a logger that, here, discards them (the service logs its own requests, lib/log.ts).
+raw.middlewareStack.remove('loggerMiddleware');
+
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** One cancellation reason of a transaction, with the old item (ALL_OLD) unmarshalled. */
@@ -248,18 +252,49 @@ export function writeOne(
   onConditionFailed: (old: Item | undefined) => never,
   options: { result?: unknown; facts?: Facts; ours?: (old: Item | undefined) => boolean } = {},
 ): Promise<void> {
+  return write(update, onConditionFailed, options, false).then(() => undefined);
+}
+
+/**
+ * `writeOne` for a writer that builds its answer from what it wrote: the item as the update left
+ * it (`ALL_NEW`, which costs no read capacity), or undefined when the write went as a transaction
+ * or was recognised as an earlier attempt's (then the writer reads it, consistently).
+ */
+export function writeOneReturning(
+  update: Update,
+  onConditionFailed: (old: Item | undefined) => never,
+  options: { result?: unknown; facts?: Facts; ours?: (old: Item | undefined) => boolean } = {},
+): Promise<Item | undefined> {
+  return write(update, onConditionFailed, options, true);
+}
+
+function write(
+  update: Update,
+  onConditionFailed: (old: Item | undefined) => never,
+  options: { result?: unknown; facts?: Facts; ours?: (old: Item | undefined) => boolean },
+  returnNew: boolean,
+): Promise<Item | undefined> {
   const effect = options.result === undefined ? undefined : currentEffect();
   if ((effect && !effect.committed) || transactionJoiners.some((wants) => wants())) {
-    return transact({ item: { Update: update } }, ({ item }) => onConditionFailed(item.item), options);
+    return transact({ item: { Update: update } }, ({ item }) => onConditionFailed(item.item), options).then(
+      () => undefined,
+    );
   }
   return optimistic(async () => {
     try {
       await transactHooks.beforeAttempt?.([{ Update: update }]);
-      await db.send(new UpdateCommand({ ...update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+      const out = await db.send(
+        new UpdateCommand({
+          ...update,
+          ReturnValues: returnNew ? 'ALL_NEW' : 'NONE',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return out.Attributes;
     } catch (error) {
       if (conditionFailed(error)) {
         const old = oldItem(error);
-        if (options.ours?.(old)) return;
+        if (options.ours?.(old)) return undefined;
         onConditionFailed(old);
       }
       if (error instanceof Error && TRANSIENT_WRITE_ERRORS.has(error.name)) throw RETRY;

@@ -389,6 +389,49 @@ describe('reading region connections', () => {
 /* ---------- modify ---------- */
 
 describe('modifying a region connection', () => {
+  it('tries the bandwidth it last saw, and learns the real one when another writer changed it', async () => {
+    const { t, cenId, pkg } = await world(10);
+    await create(t, cenId, { regionA: 'cn-hangzhou', regionB: 'us-east-1', bandwidthMbps: 3 });
+    // Another container's write of the pair, which this process's memory does not see.
+    const behindItsBack = (update: string, values: Record<string, number>) =>
+      db.send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: keys.bandwidthPackage(t.accountId, pkg),
+          UpdateExpression: update,
+          ExpressionAttributeNames: { '#p': 'cn-hangzhou_us-east-1' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+    // Resized to 6 (this process still remembers 3).
+    await behindItsBack(
+      'SET conns.#p.bw = :six, allocatedMbps = allocatedMbps + :three, remainingMbps = remainingMbps - :three',
+      { ':six': 6, ':three': 3 },
+    );
+    // 6 → 9 takes 3 more, all that is left; a guess of 3 would have asked for 6 and been refused.
+    const up = await patch(t, cenId, 'cn-hangzhou_us-east-1', 9);
+    expect(up.status, JSON.stringify(up.body)).toBe(200);
+    expect(up.body).toMatchObject({ bandwidthMbps: 9, status: 'Active', createdAt: expect.any(String) });
+    expect(await accounting(t, pkg)).toEqual({
+      bandwidthMbps: 10,
+      allocatedMbps: 9,
+      remainingMbps: 1,
+      connectionCount: 1,
+    });
+    // And deleted: a 404, nothing changed.
+    await behindItsBack(
+      'SET allocatedMbps = :zero, remainingMbps = :ten, connectionCount = :zero REMOVE conns.#p',
+      {
+        ':zero': 0,
+        ':ten': 10,
+      },
+    );
+    const gone = await patch(t, cenId, 'cn-hangzhou_us-east-1', 2);
+    expect(gone.status).toBe(404);
+    expect(gone.body.code).toBe('NotFound.RegionConnection');
+    expect((await accounting(t, pkg)).allocatedMbps).toBe(0);
+  });
+
   it('moves the package accounting by the difference, up and down, in either id order', async () => {
     const { t, cenId, pkg } = await world(10);
     await create(t, cenId, { regionA: 'cn-hangzhou', regionB: 'us-east-1', bandwidthMbps: 3 });
