@@ -17,8 +17,9 @@
  * in `served`: a remembered answer is never trusted, only tried, because every write states
  * `servesSpan` (the package's `cenId` and span) in its condition, and every read checks the same on
  * the package it read. A stale entry costs one failed condition and a fresh read, never a wrong
- * answer. So a create or a delete is one write, with no read first; a resize reads the package
- * (its delta needs the bandwidth before) and writes it.
+ * answer. So a create or a delete is one write, with no read first. A resize states the bandwidth
+ * before (a condition cannot compute a delta): the one this container last saw (`bandwidths`), so
+ * it too is usually one write, answered from the item as written; with nothing seen, it reads.
  *
  * A connection's `status` is not stored: it is derived at read time from its package's
  * `businessStatus` (Suspended while Expired), so expiry and renewal never rewrite connections.

@@ -79,14 +79,22 @@ export async function buildWeb(into = WEB_DIST): Promise<void> {
     mkdirSync(dirname(join(tmp, path)), { recursive: true });
     writeFileSync(join(tmp, path), body);
   }
-  rmSync(into, { recursive: true, force: true });
+  // Stacks started at once build at once: every step here is a rename (atomic) or touches only
+  // this build's own folders, so no build ever deletes files another one is moving in.
+  const old = `${into}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    renameSync(into, old);
+  } catch {
+    // None yet, or another build moved it aside first.
+  }
   try {
     renameSync(tmp, into);
   } catch (error) {
-    // Another stack built the same sources at the same moment: its output is this one's.
+    // Another stack's build of the same sources got there first: its output is this one's.
     rmSync(tmp, { recursive: true, force: true });
     if (!existsSync(into)) throw error;
   }
+  rmSync(old, { recursive: true, force: true });
 }
 
 if (require.main === module) {
