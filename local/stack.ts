@@ -244,6 +244,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const args = [
       // V8 would let garbage grow towards a heap limit sized from the machine's memory.
       '--max-old-space-size=512',
+      '--max-semi-space-size=16',
       sls,
       'offline',
       'start',
@@ -299,10 +300,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 /**
  * Warm the allocation path of the functions before ready: serverless-offline loads a handler on
  * its first request, and V8 compiles the code it runs often (the middleware, the SDK's request
- * pipeline) only after it has run it a while. Bounded requests that read and change nothing: a
- * demo tenant's region-connection operations on a CEN that does not exist (404), and the catalogue.
+ * pipeline) only after it has run it a while. Bounded requests that change nothing: a demo
+ * tenant's region-connection operations on a CEN that does not exist (404s; one sends the update a
+ * create makes, which fails its condition), and the catalogue.
  */
-async function primeFunctions(apiUrl: string, maxMs = 3_000, maxRequests = 1_500): Promise<void> {
+/**
+ * As many at once as a load test's usual clients: each function's DynamoDB client then has its
+ * sockets open (DynamoDB Local accepts new connections slowly while it is busy).
+ */
+const PRIME_CONCURRENCY = 64;
+
+async function primeFunctions(apiUrl: string, maxMs = 5_000, maxRequests = 3_000): Promise<void> {
   const headers = { 'x-api-key': DEMO_KEYS[0]!.apiKey, 'content-type': 'application/json' };
   const base = '/cens/cen-00000000000000000000000000/region-connections';
   const requests = [
@@ -310,6 +318,13 @@ async function primeFunctions(apiUrl: string, maxMs = 3_000, maxRequests = 1_500
       method: 'POST',
       path: base,
       body: '{"regionA":"cn-beijing","regionB":"ap-southeast-1","bandwidthMbps":1}',
+    },
+    // Names a package that does not exist: the create's conditional UpdateItem is sent and fails
+    // its condition (an absent item is not created by a failed update), then the 404.
+    {
+      method: 'POST',
+      path: base,
+      body: '{"regionA":"cn-beijing","regionB":"ap-southeast-1","bandwidthMbps":1,"bandwidthPackageId":"cenbwp-00000000000000000000000000"}',
     },
     { method: 'PATCH', path: `${base}/cn-beijing_ap-southeast-1`, body: '{"bandwidthMbps":2}' },
     { method: 'DELETE', path: `${base}/cn-beijing_ap-southeast-1` },
@@ -326,7 +341,7 @@ async function primeFunctions(apiUrl: string, maxMs = 3_000, maxRequests = 1_500
       await res?.arrayBuffer();
     }
   };
-  await Promise.all(Array.from({ length: 16 }, worker));
+  await Promise.all(Array.from({ length: PRIME_CONCURRENCY }, worker));
 }
 
 /** Seed the demo keys by running the key script's module in a child with the stack's environment. */
