@@ -12,7 +12,7 @@
  * event delivered twice, find the condition false the second time and change nothing; a renewal
  * that commits first makes the job's condition false, and a renewal that comes second fails its
  * own condition and re-reads (lib/packages.ts), so no renewal is ever lost. A transition whose
- * condition fails is re-read and decided again, a few times, and otherwise left to the next run.
+ * condition fails is re-read and decided again (`transition`, in the one optimistic loop).
  *
  * It pages through the index and stops before the Lambda's deadline; what is left is still due
  * and the next run picks it up.
@@ -26,7 +26,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { giveBackQuota } from './accounts';
 import { config } from './config';
-import { db, TABLE, type TransactItem, transact, translate } from './db/client';
+import { db, optimistic, RETRY, TABLE, type TransactItem, transact, translate } from './db/client';
 import { readItem } from './db/items';
 import { keys } from './db/keys';
 import { unbindItems } from './entities/cen';
@@ -62,8 +62,6 @@ export interface ExpiryOptions {
 
 type Outcome = 'expired' | 'autoRenewed' | 'released' | 'skipped';
 
-/** Re-reads of one package whose condition failed before the job leaves it to the next run. */
-const ATTEMPTS = 3;
 /** At most this many renewal periods (one order each) in one transaction; DynamoDB allows 100 items. */
 const MAX_PERIODS_PER_WRITE = 90;
 
@@ -150,23 +148,13 @@ export async function runExpiry(now: string, options: ExpiryOptions = {}): Promi
 
 /* ---------- expiry and auto-renewal ---------- */
 
-async function expireOrRenew(
-  indexed: DuePackage,
-  now: string,
-): Promise<{ outcome: Outcome; itemsRead: number }> {
-  let pkg: DuePackage | undefined = indexed;
-  let itemsRead = 0;
-  for (let attempt = 0; attempt < ATTEMPTS && pkg; attempt++) {
-    if (pkg.businessStatus !== 'Normal' || instant(pkg.expiresAt) > instant(now))
-      return { outcome: 'skipped', itemsRead };
-    const done = pkg.autoRenew
-      ? await autoRenew(pkg, now)
-      : await conditional({ pkg: { Update: pkgItem.expire(pkg, now) } });
-    if (done) return { outcome: pkg.autoRenew ? 'autoRenewed' : 'expired', itemsRead };
-    pkg = await readItem(packageKey(pkg), DuePackage);
-    itemsRead++;
-  }
-  return { outcome: 'skipped', itemsRead };
+function expireOrRenew(indexed: DuePackage, now: string): Promise<{ outcome: Outcome; itemsRead: number }> {
+  return transition(indexed, (pkg) => {
+    if (pkg.businessStatus !== 'Normal' || instant(pkg.expiresAt) > instant(now)) return undefined;
+    return pkg.autoRenew
+      ? { outcome: 'autoRenewed', items: autoRenewItems(pkg, now) }
+      : { outcome: 'expired', items: { pkg: { Update: pkgItem.expire(pkg, now) } } };
+  });
 }
 
 /**
@@ -174,7 +162,7 @@ async function expireOrRenew(
  * per period, until the package is no longer due (a job that did not run for a while catches up,
  * charging each period it renews).
  */
-function autoRenew(pkg: DuePackage, now: string): Promise<boolean> {
+function autoRenewItems(pkg: DuePackage, now: string): Record<string, TransactItem> {
   const months = pkg.autoRenewPeriod;
   if (!Number.isInteger(months) || months < 1) throw new Error(`autoRenewPeriod is ${months}`);
   const orders: Record<string, TransactItem> = {};
@@ -192,7 +180,7 @@ function autoRenew(pkg: DuePackage, now: string): Promise<boolean> {
     });
     after = next;
   }
-  return conditional({ pkg: { Update: pkgItem.autoRenew(pkg, after) }, ...orders });
+  return { pkg: { Update: pkgItem.autoRenew(pkg, after) }, ...orders };
 }
 
 /* ---------- release ---------- */
@@ -203,21 +191,14 @@ function autoRenew(pkg: DuePackage, now: string): Promise<boolean> {
  * stay. The condition is the package as read (still expired since the same instant, bound to the
  * same CEN), so a renewal that commits first makes the release fail and the job read again.
  */
-async function release(
+function release(
   indexed: DuePackage,
   releaseBefore: string,
 ): Promise<{ outcome: Outcome; itemsRead: number }> {
-  let pkg: DuePackage | undefined = indexed;
-  let itemsRead = 0;
-  for (let attempt = 0; attempt < ATTEMPTS && pkg; attempt++) {
-    if (pkg.businessStatus !== 'Expired' || instant(pkg.expiredAt ?? '') > instant(releaseBefore)) {
-      return { outcome: 'skipped', itemsRead };
-    }
-    if (await conditional(releaseItems(pkg))) return { outcome: 'released', itemsRead };
-    pkg = await readItem(packageKey(pkg), DuePackage);
-    itemsRead++;
-  }
-  return { outcome: 'skipped', itemsRead };
+  return transition(indexed, (pkg) => {
+    const due = pkg.businessStatus === 'Expired' && instant(pkg.expiredAt ?? '') <= instant(releaseBefore);
+    return due ? { outcome: 'released', items: releaseItems(pkg) } : undefined;
+  });
 }
 
 function releaseItems(pkg: DuePackage): Record<string, TransactItem> {
@@ -239,24 +220,28 @@ const spanOf = (pkg: DuePackage) => {
 const packageKey = (pkg: DuePackage) => pkgItem.packageKey(pkg.accountId, pkg.bandwidthPackageId);
 
 /**
- * One attempt of a transition: false when its condition failed (someone else changed the package
- * first: the caller reads it again and decides anew), true when it committed. A transient
- * conflict is retried by `transact` with the one backoff and budget of db/client.ts.
+ * One package's transition, decided by `step` on the package as read and written by one
+ * conditional transaction on what it read. When the condition fails (a renewal, another run or a
+ * connection change got there first), the package is read again and decided anew, in the one
+ * optimistic loop (lib/db/client.ts): a package no longer due is skipped; one that keeps changing
+ * past the budget is a 503 that the run counts in `failed` and leaves to the next run.
  */
-function conditional(items: Record<string, TransactItem>): Promise<boolean> {
-  return transact(items, () => {
-    throw CHANGED;
-  }).then(
-    () => true,
-    (error) => {
-      if (error === CHANGED) return false;
-      throw error;
-    },
-  );
+function transition(
+  indexed: DuePackage,
+  step: (pkg: DuePackage) => { outcome: Outcome; items: Record<string, TransactItem> } | undefined,
+): Promise<{ outcome: Outcome; itemsRead: number }> {
+  let itemsRead = 0;
+  return optimistic(async (n) => {
+    const pkg = n === 0 ? indexed : await readItem(packageKey(indexed), DuePackage);
+    if (n > 0) itemsRead++;
+    const next = pkg && step(pkg);
+    if (!next) return { outcome: 'skipped', itemsRead };
+    await transact(next.items, () => {
+      throw RETRY;
+    });
+    return { outcome: next.outcome, itemsRead };
+  });
 }
-
-/** Internal signal: a transition's condition failed (not a transient conflict). */
-const CHANGED = Symbol('changed');
 
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

@@ -22,8 +22,9 @@ import {
   listConnections,
   updateConnection,
 } from '../connections';
+import { optimistic, RETRY } from '../db/client';
 import type { Page } from '../db/list';
-import { ApiError, notFound, serviceUnavailable } from '../errors';
+import { ApiError, notFound } from '../errors';
 import { ID_PATTERNS } from '../ids';
 import {
   bind,
@@ -290,8 +291,9 @@ export const ACTIONS: Record<string, Action> = {
       return {};
     }
     // The unordered pair's connection: create it, or, when it exists, give it the new bandwidth.
-    // Each step is the REST operation with its own conditions; a race between them goes round.
-    for (let i = 0; i < 5; i++) {
+    // Each step is the REST operation with its own conditions; a race between them (deleted
+    // between the two) goes round the one optimistic loop.
+    return optimistic(async () => {
       try {
         await createConnection(p, cenId, { regionA: local, regionB: opposite, bandwidthMbps: limit });
         return {};
@@ -303,9 +305,9 @@ export const ACTIONS: Record<string, Action> = {
         return {};
       } catch (error) {
         if (!isCode(error, 'NotFound.RegionConnection')) throw error;
+        throw RETRY;
       }
-    }
-    throw serviceUnavailable('The region connection is changing too often; retry the request.');
+    });
   },
 
   DescribeCenInterRegionBandwidthLimits: async (r, p) => {

@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { version } from '../../package.json';
 import { clock } from '../clock';
 import { config } from '../config';
-import { db, TABLE, translate } from '../db/client';
+import { db, optimistic, RETRY, TABLE, translate } from '../db/client';
 import definition from '../db/table.json';
-import { ApiError, invalidParameter } from '../errors';
+import { invalidParameter } from '../errors';
 import { validate } from '../http/api';
 import { routes } from '../http/routes';
 import { addMonths, nowIso } from '../time';
@@ -268,14 +268,13 @@ type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][
 async function batchWrite(requests: WriteRequest[]): Promise<void> {
   for (let i = 0; i < requests.length; i += 25) {
     let pending = requests.slice(i, i + 25);
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= 10)
-        throw new ApiError(503, 'ServiceUnavailable', 'DynamoDB Local kept refusing writes.');
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+    // What DynamoDB left unprocessed is sent again, in the one optimistic loop (backoff, budget).
+    await optimistic(async () => {
       const out = await db
         .send(new BatchWriteCommand({ RequestItems: { [TABLE]: pending } }))
         .catch(translate);
       pending = out.UnprocessedItems?.[TABLE] ?? [];
-    }
+      if (pending.length > 0) throw RETRY;
+    });
   }
 }
