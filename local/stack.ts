@@ -164,10 +164,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // it; the serial collector is also the faster one on 2 cores (bench/README.md).
       '-Xmx512m',
       '-XX:+UseSerialGC',
-      // The JIT compiles a method once it has run this fraction of the usual count: DynamoDB Local
-      // reaches its compiled speed in seconds instead of tens of thousands of requests (measured:
-      // the first allocation run after ready 0.5 → 0.6–0.8 × a warm one; bench/README.md).
-      '-XX:CompileThresholdScaling=0.1',
       '-Djava.library.path=./DynamoDBLocal_lib',
       // DynamoDB Local's own launcher binds every interface; ours binds loopback only
       // (local/java/LoopbackDynamoDB.java). The jar's manifest still brings in its libraries.
