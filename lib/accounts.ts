@@ -17,6 +17,7 @@
  * only makes the condition false for new creates; nothing is deleted. See docs/quotas.md.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { createApiKey, type Role } from './auth';
 import { config } from './config';
 import { db, type Named, type Reasons, TABLE, type TransactItem, translate } from './db/client';
@@ -138,12 +139,24 @@ export function quotaAttributes(quotas: Partial<Record<QuotaKind, number>>): Rec
   );
 }
 
-function toQuotas(accountId: string, item: Record<string, unknown> | undefined): Quotas {
+/** The stored account item (absent until the account's first create or quota change). */
+const StoredAccount = z.object({
+  usedCens: z.number().optional(),
+  usedBandwidthPackages: z.number().optional(),
+  usedNetworks: z.number().optional(),
+  quotaCens: z.number().optional(),
+  quotaBandwidthPackages: z.number().optional(),
+  quotaNetworks: z.number().optional(),
+});
+type Counter = keyof z.infer<typeof StoredAccount>;
+
+function toQuotas(accountId: string, raw: Record<string, unknown> | undefined): Quotas {
+  const item = StoredAccount.parse(raw ?? {});
   const quotas = {} as Record<QuotaKind, number>;
   const usage = {} as Record<QuotaKind, number>;
   for (const kind of QUOTA_KINDS) {
-    quotas[kind] = Number(item?.[KIND[kind].quota] ?? defaultQuota(kind));
-    usage[kind] = Number(item?.[KIND[kind].used] ?? 0);
+    quotas[kind] = item[KIND[kind].quota as Counter] ?? defaultQuota(kind);
+    usage[kind] = item[KIND[kind].used as Counter] ?? 0;
   }
   return { accountId, quotas, usage };
 }

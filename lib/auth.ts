@@ -12,6 +12,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { credentialsCache } from './credentials-cache';
 import { conditionFailed, db, TABLE, translate } from './db/client';
 import { keys } from './db/keys';
+import { StoredApiKey } from './entities/credentials';
 import { unauthorized } from './errors';
 
 export type Role = 'tenant' | 'operator';
@@ -43,7 +44,7 @@ export async function authenticate(apiKey: string | undefined): Promise<Principa
         }),
       )
       .catch(translate);
-    return out.Item ? { accountId: String(out.Item.accountId), role: out.Item.role as Role } : null;
+    return out.Item ? StoredApiKey.parse(out.Item) : null;
   });
   if (!principal) throw unauthorized();
   return principal;

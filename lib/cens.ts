@@ -2,10 +2,10 @@
 import { giveBackQuota, withQuota } from './accounts';
 import type { Principal } from './auth';
 import { TABLE, transact } from './db/client';
-import { getItem, type Item, pick } from './db/items';
+import { type Item, pick, readItem } from './db/items';
 import { keys } from './db/keys';
 import { listPage, type Page } from './db/list';
-import { countNetworks, deleteCenItem } from './entities/cen';
+import { countNetworks, deleteCenItem, StoredCen, StoredNetwork } from './entities/cen';
 import { conflict, notFound, serviceUnavailable } from './errors';
 import { newId } from './ids';
 import type { Cen, Network } from './schemas';
@@ -13,8 +13,8 @@ import { nowIso } from './time';
 
 const CEN_FIELDS = ['cenId', 'name', 'description', 'status', 'createdAt'] as const;
 const NETWORK_FIELDS = ['networkId', 'networkType', 'regionId', 'cenId', 'attachedAt'] as const;
-export const toCen = (item: Item) => pick<Cen>(item, CEN_FIELDS);
-export const toNetwork = (item: Item) => pick<Network>(item, NETWORK_FIELDS);
+export const toCen = (item: Item) => pick<Cen>(StoredCen.parse(item), CEN_FIELDS);
+export const toNetwork = (item: Item) => pick<Network>(StoredNetwork.parse(item), NETWORK_FIELDS);
 
 export async function createCen(p: Principal, input: { name: string; description?: string }): Promise<Cen> {
   const cenId = newId.cen();
@@ -49,8 +49,8 @@ export async function createCen(p: Principal, input: { name: string; description
   return toCen(item);
 }
 
-export async function requireCen(p: Principal, cenId: string): Promise<Item> {
-  const item = await getItem(keys.cen(p.accountId, cenId));
+export async function requireCen(p: Principal, cenId: string): Promise<StoredCen> {
+  const item = await readItem(keys.cen(p.accountId, cenId), StoredCen);
   if (!item) throw notFound('Cen', cenId);
   return item;
 }

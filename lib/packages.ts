@@ -12,6 +12,8 @@
  * expiry before a renewal), the write is conditioned on the value it read and retried on a
  * mismatch: optimistic concurrency, never read-check-write.
  */
+
+import { z } from 'zod';
 import { withQuota } from './accounts';
 import type { Principal } from './auth';
 import { type AreaId, geographicSpanId, isCrossBorder } from './catalogue';
@@ -25,7 +27,7 @@ import * as pkgItem from './entities/package';
 import { dueFields, StoredPackage } from './entities/package';
 import { ApiError, conflict, notFound } from './errors';
 import { ID_PATTERNS, newId } from './ids';
-import type { BandwidthPackage, Order } from './schemas';
+import { type BandwidthPackage, type Order, OrderResource } from './schemas';
 import { addMonths, HORIZON_MONTHS, nowIso, withinHorizon } from './time';
 
 const PACKAGE_FIELDS = [
@@ -63,7 +65,14 @@ const ORDER_FIELDS = [
 ] as const;
 
 export const toPackage = (item: Item) => pick<BandwidthPackage>(item, PACKAGE_FIELDS);
-export const toOrder = (item: Item) => pick<Order>(item, ORDER_FIELDS);
+/** A stored order: the order the API answers with, plus its keys and account. */
+const StoredOrder = OrderResource.extend({
+  PK: z.string(),
+  SK: z.string(),
+  entity: z.literal('Order'),
+  accountId: z.string(),
+});
+export const toOrder = (item: Item) => pick<Order>(StoredOrder.parse(item), ORDER_FIELDS);
 
 export type OrderType = Order['type'];
 

@@ -21,10 +21,11 @@ import { giveBackQuota } from './accounts';
 import type { Principal } from './auth';
 import { optimistic, RETRY, TABLE, type TransactItem, transact } from './db/client';
 import { and, expr, updateOf } from './db/expression';
-import { getItem, type Item, parsed, pick, readItem } from './db/items';
+import { type Item, parsed, pick, readItem } from './db/items';
 import { keys } from './db/keys';
 import { listPage, type Page } from './db/list';
 import { deleteIdle, exists, StoredPackage } from './entities/package';
+import { StoredTicket } from './entities/ticket';
 import { conflict, notFound, serviceUnavailable } from './errors';
 import { ID_PATTERNS, newId } from './ids';
 import { connectionsLeft } from './packages';
@@ -147,8 +148,8 @@ const ticketExists = (packageId: string, ticketId: string | undefined) =>
 /* ---------- read ---------- */
 
 /** The ticket if the caller may see it: operators see every account's, tenants only their own. */
-async function requireTicket(p: Principal, ticketId: string): Promise<Item> {
-  const item = await getItem(keys.ticket(ticketId));
+async function requireTicket(p: Principal, ticketId: string): Promise<StoredTicket> {
+  const item = await readItem(keys.ticket(ticketId), StoredTicket);
   if (!item || (p.role !== 'operator' && item.accountId !== p.accountId)) throw notFound('Ticket', ticketId);
   return item;
 }
@@ -177,8 +178,8 @@ export async function approveTicket(p: Principal, ticketId: string): Promise<Tic
   // Completed and Rejected are final, so refusing on the read is safe; an Open ticket is decided
   // by the transaction's own condition below.
   if (ticket.status !== 'Open') throw ticketStatus(ticketId, ticket.status);
-  const accountId = String(ticket.accountId);
-  const packageId = String(ticket.bandwidthPackageId);
+  const accountId = ticket.accountId;
+  const packageId = ticket.bandwidthPackageId;
   const resolvedAt = nowIso();
   const closeTicket = (resolution: string): UpdateInput => ({
     TableName: TABLE,

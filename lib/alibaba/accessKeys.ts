@@ -14,6 +14,7 @@ import { config } from '../config';
 import { credentialsCache } from '../credentials-cache';
 import { conditionFailed, db, TABLE, translate } from '../db/client';
 import { keys } from '../db/keys';
+import { StoredAccessKey } from '../entities/credentials';
 
 export interface AccessKey extends Principal {
   accessKeyId: string;
@@ -121,15 +122,14 @@ export async function findAccessKey(accessKeyId: string): Promise<AccessKey | un
     const out = await db
       .send(new GetCommand({ TableName: TABLE, Key: keys.accessKey(accessKeyId) }))
       .catch(translate);
-    const item = out.Item;
-    return item
-      ? {
-          accessKeyId,
-          accessKeySecret: open(String(item.sealedSecret), accessKeyId),
-          accountId: String(item.accountId),
-          role: item.role as Role,
-        }
-      : null;
+    if (!out.Item) return null;
+    const item = StoredAccessKey.parse(out.Item);
+    return {
+      accessKeyId,
+      accessKeySecret: open(item.sealedSecret, accessKeyId),
+      accountId: item.accountId,
+      role: item.role,
+    };
   });
   return key ?? undefined;
 }

@@ -7,6 +7,26 @@ import { z } from 'zod';
 import { TABLE, type TransactItem } from '../db/client';
 import { and, conditionOf, expr, updateOf } from '../db/expression';
 import { keys } from '../db/keys';
+import { CenResource, NetworkResource } from '../schemas';
+
+export const StoredCen = CenResource.extend({
+  PK: z.string(),
+  SK: z.literal('CEN'),
+  entity: z.literal('Cen'),
+  accountId: z.string(),
+  /** Rule 10 guards deletion on these (moved with attach/detach and bind/unbind). */
+  networkCount: z.number(),
+  packageCount: z.number(),
+});
+export type StoredCen = z.infer<typeof StoredCen>;
+
+/** A network attached to a CEN (one item per network id: attached to at most one CEN). */
+export const StoredNetwork = NetworkResource.extend({
+  PK: z.string(),
+  SK: z.literal('NET'),
+  entity: z.literal('Network'),
+  accountId: z.string(),
+});
 
 export const StoredBinding = z.object({
   PK: z.string(),
