@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { DEMO_KEYS } from '../lib/demo-keys';
 import { buildWeb } from './build-web';
+import { primeFunctions } from './prime';
 import { createTable } from './table';
 import { warmDatabase } from './warm-db';
 
@@ -34,7 +34,11 @@ export interface StackOptions {
   output?: (line: string) => void;
   /** Reuse a DynamoDB Local that is already listening on dbPort. */
   externalDb?: boolean;
-  /** Warm DynamoDB Local's JVM on a scratch table before ready (default true; local/warm-db.ts). */
+  /**
+   * Warm up before ready (default true): DynamoDB Local's JVM on a scratch table
+   * (local/warm-db.ts), then the allocation functions with real allocations of a scratch account
+   * that is deleted afterwards (local/prime.ts).
+   */
   warmDb?: boolean;
 }
 
@@ -280,7 +284,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       120_000,
     );
     await warming;
-    if (options.warmDb !== false) await primeFunctions(apiUrl);
+    if (options.warmDb !== false) {
+      const primed = await primeFunctions({ apiUrl, client, tableName });
+      options.output?.(`[stack] warmed up with ${primed} allocations of a scratch account, since deleted`);
+    }
   } catch (error) {
     await stop();
     throw error;
@@ -297,53 +304,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     startDb,
     stop,
   };
-}
-
-/**
- * Warm the allocation path of the functions before ready: serverless-offline loads a handler on
- * its first request, and V8 compiles the code it runs often (the middleware, the SDK's request
- * pipeline) only after it has run it a while. Bounded requests that change nothing: a demo
- * tenant's region-connection operations on a CEN that does not exist (404s; one sends the update a
- * create makes, which fails its condition), and the catalogue.
- */
-/**
- * As many at once as a load test's usual clients: each function's DynamoDB client then has its
- * sockets open (DynamoDB Local accepts new connections slowly while it is busy).
- */
-const PRIME_CONCURRENCY = 64;
-
-async function primeFunctions(apiUrl: string, maxMs = 5_000, maxRequests = 3_000): Promise<void> {
-  const headers = { 'x-api-key': DEMO_KEYS[0]!.apiKey, 'content-type': 'application/json' };
-  const base = '/cens/cen-00000000000000000000000000/region-connections';
-  const requests = [
-    {
-      method: 'POST',
-      path: base,
-      body: '{"regionA":"cn-beijing","regionB":"ap-southeast-1","bandwidthMbps":1}',
-    },
-    // Names a package that does not exist: the create's conditional UpdateItem is sent and fails
-    // its condition (an absent item is not created by a failed update), then the 404.
-    {
-      method: 'POST',
-      path: base,
-      body: '{"regionA":"cn-beijing","regionB":"ap-southeast-1","bandwidthMbps":1,"bandwidthPackageId":"cenbwp-00000000000000000000000000"}',
-    },
-    { method: 'PATCH', path: `${base}/cn-beijing_ap-southeast-1`, body: '{"bandwidthMbps":2}' },
-    { method: 'DELETE', path: `${base}/cn-beijing_ap-southeast-1` },
-    { method: 'GET', path: '/areas' },
-  ];
-  const deadline = Date.now() + maxMs;
-  let sent = 0;
-  const worker = async () => {
-    while (sent < maxRequests && Date.now() < deadline) {
-      const r = requests[sent++ % requests.length]!;
-      const res = await fetch(`${apiUrl}${r.path}`, { method: r.method, headers, body: r.body }).catch(
-        () => undefined,
-      );
-      await res?.arrayBuffer();
-    }
-  };
-  await Promise.all(Array.from({ length: PRIME_CONCURRENCY }, worker));
 }
 
 /** Seed the demo keys by running the key script's module in a child with the stack's environment. */
