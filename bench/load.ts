@@ -11,7 +11,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { quotaAttributes } from '../lib/accounts';
-import { areaOf, orderedPair, REGIONS, type RegionId } from '../lib/catalogue';
+import { areaOf, pairsOfSpan, type RegionId } from '../lib/catalogue';
 import { keys } from '../lib/db/keys';
 import { DEMO_QUOTA } from '../lib/demo-keys';
 import { prng } from './prng';
@@ -77,11 +77,7 @@ export interface LoadResult {
 }
 
 const SPAN_AREAS = ['China', 'Asia-Pacific'] as const;
-const PAIRS: [RegionId, RegionId][] = (() => {
-  const a = REGIONS.filter((r) => r.areaId === SPAN_AREAS[0]).map((r) => r.regionId);
-  const b = REGIONS.filter((r) => r.areaId === SPAN_AREAS[1]).map((r) => r.regionId);
-  return a.flatMap((x) => b.map((y) => orderedPair(x, y)));
-})();
+const PAIRS = pairsOfSpan(...SPAN_AREAS);
 
 type Op = 'create' | 'modify' | 'delete';
 interface Tag {

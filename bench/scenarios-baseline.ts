@@ -20,7 +20,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { geographicSpanId, orderedPair, REGIONS, type RegionId } from '../lib/catalogue';
+import { geographicSpanId, pairsOfSpan } from '../lib/catalogue';
 import { keys } from '../lib/db/keys';
 import { connect, disconnect } from '../lib/entities/package';
 import { type DriveResult, drive, type Latency, percentiles } from './load';
@@ -65,11 +65,7 @@ export interface DdbBaselineResult {
   consistent: boolean;
 }
 
-const PAIRS: [RegionId, RegionId][] = (() => {
-  const a = REGIONS.filter((r) => r.areaId === 'China').map((r) => r.regionId);
-  const b = REGIONS.filter((r) => r.areaId === 'Asia-Pacific').map((r) => r.regionId);
-  return a.flatMap((x) => b.map((y) => orderedPair(x, y)));
-})();
+const PAIRS = pairsOfSpan('China', 'Asia-Pacific');
 const SPAN = geographicSpanId('China', 'Asia-Pacific');
 
 /**

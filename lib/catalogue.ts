@@ -77,6 +77,19 @@ export function orderedPair(a: RegionId, b: RegionId): [RegionId, RegionId] {
   return a < b ? [a, b] : [b, a];
 }
 
+const regionsOf = (areaId: AreaId) => REGIONS.filter((r) => r.areaId === areaId).map((r) => r.regionId);
+
+/**
+ * Every unordered pair of two different regions, one in each area (both in the one area when the
+ * two are the same), in canonical order: the pairs a package of that span can serve (rule 3).
+ */
+export function pairsOfSpan(a: AreaId, b: AreaId): [RegionId, RegionId][] {
+  const out = new Map<string, [RegionId, RegionId]>();
+  for (const x of regionsOf(a))
+    for (const y of regionsOf(b)) if (x !== y) out.set(orderedPair(x, y).join('_'), orderedPair(x, y));
+  return [...out.values()];
+}
+
 export const listAreas = () => ({
   areas: AREAS.map((a) => ({ areaId: a.areaId, name: a.name, regionIds: a.regions.map(([id]) => id) })),
 });

@@ -144,6 +144,24 @@ const serves = (pkg: StoredPackage | undefined, cenId: string, spanId: string): 
   pkg !== undefined && pkg.cenId === cenId && pkg.geographicSpanId === spanId;
 
 /**
+ * The old item a failed write returned, when it still serves the CEN's span. Otherwise the package
+ * was unbound (or released) since the binding was read: the remembered binding is forgotten and
+ * `unserved` thrown (`RETRY`: read the binding again).
+ */
+function stillServing(
+  item: Record<string, unknown> | undefined,
+  p: Principal,
+  cenId: string,
+  spanId: string,
+  unserved: unknown = RETRY,
+): StoredPackage {
+  const old = parsed(StoredPackage, item);
+  if (serves(old, cenId, spanId)) return old;
+  forget(p, cenId, spanId);
+  throw unserved;
+}
+
+/**
  * The package serving the CEN's span, read strongly consistently and checked to serve it; none
  * when the span is unbound. A remembered binding that no longer holds is read afresh once.
  */
@@ -245,12 +263,13 @@ export function createConnection(
           entry,
         ),
         (item) => {
-          const old = parsed(StoredPackage, item);
-          if (!serves(old, cenId, spanId)) {
-            // Unbound (or released) since the binding was read: read the binding again.
-            forget(p, cenId, spanId);
-            throw named === undefined ? RETRY : NAMED_PACKAGE_UNSERVING;
-          }
+          const old = stillServing(
+            item,
+            p,
+            cenId,
+            spanId,
+            named === undefined ? RETRY : NAMED_PACKAGE_UNSERVING,
+          );
           if (old.conns[connectionId]) throw exists(cenId, pair);
           if (old.businessStatus !== 'Normal') throw expired(packageId);
           throw exceeded(packageId, bw, old.remainingMbps);
@@ -409,11 +428,7 @@ export function updateConnection(
       const written = await writeOneReturning(
         resize({ accountId: p.accountId, bandwidthPackageId: packageId }, { cenId, pair: id }, change),
         (item) => {
-          const old = parsed(StoredPackage, item);
-          if (!serves(old, cenId, spanId)) {
-            forget(p, cenId, spanId);
-            throw RETRY;
-          }
+          const old = stillServing(item, p, cenId, spanId);
           const now = old.conns[id];
           if (!now) {
             bandwidths.delete(hint);
@@ -480,11 +495,7 @@ export function deleteConnection(p: Principal, cenId: string, connectionId: stri
     await writeOne(
       disconnect({ accountId: p.accountId, bandwidthPackageId: packageId }, { cenId, pair: id }, w),
       (item) => {
-        const old = parsed(StoredPackage, item);
-        if (!serves(old, cenId, spanId)) {
-          forget(p, cenId, spanId);
-          throw RETRY;
-        }
+        stillServing(item, p, cenId, spanId);
         throw notFound('RegionConnection', connectionId);
       },
       { ours: (item) => parsed(StoredPackage, item)?.gone[id] === w },

@@ -16,7 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { orderedPair, REGIONS } from '../lib/catalogue';
+import { pairsOfSpan } from '../lib/catalogue';
 import { keys } from '../lib/db/keys';
 
 export interface PrimeOptions {
@@ -29,8 +29,7 @@ export interface PrimeOptions {
   maxRequests?: number;
 }
 
-const regionsOf = (areaId: string) => REGIONS.filter((r) => r.areaId === areaId).map((r) => r.regionId);
-const PAIRS = regionsOf('China').flatMap((a) => regionsOf('Asia-Pacific').map((b) => orderedPair(a, b)));
+const PAIRS = pairsOfSpan('China', 'Asia-Pacific');
 
 export async function primeFunctions(o: PrimeOptions): Promise<number> {
   const maxMs = o.maxMs ?? 5_000;

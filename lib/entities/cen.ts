@@ -87,25 +87,23 @@ export function unbindItems(accountId: string, packageId: string, spanId: string
   } satisfies Record<string, TransactItem>;
 }
 
-/** Move the CEN's package count (rule 10 guards deletion on it); the CEN must exist. */
-export const countPackages = (accountId: string, cenId: string, by: 1 | -1): TransactItem => ({
-  Update: updateOf(
-    TABLE,
-    keys.cen(accountId, cenId),
-    { add: [expr('packageCount :by', { ':by': by })] },
-    cenExists(),
-  ),
-});
+/**
+ * Move one of the CEN's child counters (rule 10 guards deletion on them), in the transaction that
+ * attaches or detaches a network, or binds or unbinds a package; the CEN must exist.
+ */
+const countChildren =
+  (counter: 'packageCount' | 'networkCount') =>
+  (accountId: string, cenId: string, by: 1 | -1): TransactItem => ({
+    Update: updateOf(
+      TABLE,
+      keys.cen(accountId, cenId),
+      { add: [expr(`${counter} :by`, { ':by': by })] },
+      cenExists(),
+    ),
+  });
 
-/** Move the CEN's network count (rule 10); the CEN must exist. */
-export const countNetworks = (accountId: string, cenId: string, by: 1 | -1): TransactItem => ({
-  Update: updateOf(
-    TABLE,
-    keys.cen(accountId, cenId),
-    { add: [expr('networkCount :by', { ':by': by })] },
-    cenExists(),
-  ),
-});
+export const countPackages = countChildren('packageCount');
+export const countNetworks = countChildren('networkCount');
 
 /** Rule 10: delete the CEN only when unused. */
 export const deleteCenItem = (accountId: string, cenId: string): TransactItem => {

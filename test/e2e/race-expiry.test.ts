@@ -30,7 +30,7 @@
  *   stored connections, and the package is `Normal` with one Renewal order per renewal.
  */
 import { describe, expect, it } from 'vitest';
-import { AREAS, orderedPair, type RegionId } from '../../lib/catalogue';
+import { pairsOfSpan, type RegionId } from '../../lib/catalogue';
 import { addMonths } from '../../lib/time';
 import { newTenant } from '../support/fixtures';
 import { type Api, api, invokeFunction, type Reply } from '../support/http';
@@ -47,18 +47,7 @@ const STEPS = 4 * CYCLES;
 /** A request waits this long at most once its step is reached, so a step's requests do not all leave at once. */
 const JITTER_MS = 50;
 
-const regionsOf = (area: string): RegionId[] =>
-  AREAS.find((a) => a.areaId === area)!.regions.map(([id]) => id as RegionId);
-
-const pairs = (() => {
-  const out = new Map<string, [RegionId, RegionId]>();
-  for (const x of regionsOf('China'))
-    for (const y of regionsOf('Asia-Pacific')) {
-      const pair = orderedPair(x, y);
-      out.set(pair.join('_'), pair);
-    }
-  return [...out.values()];
-})();
+const pairs = pairsOfSpan('China', 'Asia-Pacific');
 
 const sleep = (ms: number) => new Promise((go) => setTimeout(go, ms));
 const clock = () => performance.now();

@@ -18,7 +18,7 @@
  *   0 <= allocated <= bandwidth, remaining >= 0, allocated + remaining = bandwidth.
  */
 import { describe, expect, it } from 'vitest';
-import { AREAS, orderedPair, type RegionId } from '../../lib/catalogue';
+import { type AreaId, pairsOfSpan, type RegionId } from '../../lib/catalogue';
 import { getItem } from '../../lib/db/items';
 import { keys } from '../../lib/db/keys';
 import { newTenant } from '../support/fixtures';
@@ -28,21 +28,7 @@ import { accountingViolations, storedConnections, tableViolations } from '../sup
 
 const SEEDS = raceSeeds(3);
 
-type AreaId = (typeof AREAS)[number]['areaId'];
-const regionsOf = (area: AreaId): RegionId[] =>
-  AREAS.find((a) => a.areaId === area)!.regions.map(([id]) => id as RegionId);
-
-/** Every unordered pair of two different regions, one from each area (or both from one area). */
-function pairsOf(a: AreaId, b: AreaId): [RegionId, RegionId][] {
-  const out = new Map<string, [RegionId, RegionId]>();
-  for (const x of regionsOf(a))
-    for (const y of regionsOf(b)) {
-      if (x === y) continue;
-      const pair = orderedPair(x, y);
-      out.set(pair.join('_'), pair);
-    }
-  return [...out.values()];
-}
+const pairsOf = pairsOfSpan;
 
 const idOf = ([low, high]: [RegionId, RegionId]) => `${low}_${high}`;
 

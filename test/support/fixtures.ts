@@ -15,19 +15,19 @@ export async function newTenant(role: Role = 'tenant'): Promise<Tenant> {
   return { accountId, apiKey };
 }
 
-/**
- * Every item that belongs to an account, sorted: the "table state" that bad input must leave
- * unchanged. (A scan is fine here: tests only, small table.)
- */
-export async function accountItems(accountId: string): Promise<Record<string, unknown>[]> {
+/** Every item of the table that matches a filter (a scan, strongly consistent: tests only). */
+export async function scanItems(
+  filter: string,
+  values: Record<string, unknown>,
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const out = await db.send(
       new ScanCommand({
         TableName: TABLE,
-        FilterExpression: 'accountId = :a',
-        ExpressionAttributeValues: { ':a': accountId },
+        FilterExpression: filter,
+        ExpressionAttributeValues: values,
         ExclusiveStartKey: start,
         ConsistentRead: true,
       }),
@@ -35,6 +35,15 @@ export async function accountItems(accountId: string): Promise<Record<string, un
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);
+  return items;
+}
+
+/**
+ * Every item that belongs to an account, sorted: the "table state" that bad input must leave
+ * unchanged. (A scan is fine here: tests only, small table.)
+ */
+export async function accountItems(accountId: string): Promise<Record<string, unknown>[]> {
+  const items = await scanItems('accountId = :a', { ':a': accountId });
   return items
     .filter((i) => i.entity !== 'ApiKey')
     .sort((a, b) => `${a.PK}${a.SK}`.localeCompare(`${b.PK}${b.SK}`));

@@ -1,11 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { areaOf, geographicSpanId, isCrossBorder, orderedPair, REGIONS } from '../../lib/catalogue';
+import {
+  areaOf,
+  geographicSpanId,
+  isCrossBorder,
+  orderedPair,
+  pairsOfSpan,
+  REGIONS,
+} from '../../lib/catalogue';
 import { shardOf } from '../../lib/db/keys';
 import { decodeToken, encodeToken } from '../../lib/db/pagination';
 import { fingerprint } from '../../lib/idempotency';
 import { addMonths } from '../../lib/time';
 
 describe('catalogue', () => {
+  it('lists the region pairs of a span: once each, canonical, one region in each area', () => {
+    const cross = pairsOfSpan('China', 'Asia-Pacific');
+    expect(cross).toHaveLength(42);
+    const ids = (pairs: string[][]) => pairs.map((p) => p.join('_')).sort();
+    expect(ids(pairsOfSpan('Asia-Pacific', 'China'))).toEqual(ids(cross));
+    expect(pairsOfSpan('China', 'China')).toHaveLength(21);
+    expect(pairsOfSpan('Australia', 'Australia')).toEqual([]);
+    for (const [a, b] of [...cross, ...pairsOfSpan('China', 'China')]) {
+      expect(orderedPair(a, b)).toEqual([a, b]);
+      expect(a).not.toBe(b);
+    }
+    expect(new Set(cross.map((p) => p.join('_'))).size).toBe(42);
+  });
+
   it('has the 18 regions of the spec, Hong Kong in Asia-Pacific', () => {
     expect(REGIONS).toHaveLength(18);
     expect(areaOf('cn-hongkong')).toBe('Asia-Pacific');
