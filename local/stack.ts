@@ -221,7 +221,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await startDb();
     await createTable(client, tableName);
     // While serverless-offline starts: the first requests should not pay for the JVM's JIT.
-    const warming = options.externalDb || options.warmDb === false ? undefined : warmDatabase(client);
+    const offlineUp = new AbortController();
+    const warming =
+      options.externalDb || options.warmDb === false
+        ? undefined
+        : warmDatabase(client, { signal: offlineUp.signal });
     warming?.catch(() => undefined);
     await web;
 
@@ -240,6 +244,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       DYNAMODB_ENDPOINT: dbUrl,
       TABLE_NAME: tableName,
       ...(ownWorkFolder ? { ESBUILD_WORK_FOLDER: ownWorkFolder } : {}),
+      // The handlers load the SDK, middy and zod from node_modules, one copy for all of them, instead
+      // of each bundling its own (serverless.yml, custom.esbuild.packages); `bundle` for AWS parity.
+      ESBUILD_PACKAGES: process.env.ESBUILD_PACKAGES ?? 'external',
       ...options.env,
     };
     await seedDemoKeys(env);
@@ -283,7 +290,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       offline,
       120_000,
     );
-    await warming;
+    // Its warm-up on a scratch table stops here: the allocations below warm both sides at once.
+    offlineUp.abort();
+    const warmOps = await warming;
+    if (warmOps !== undefined) {
+      options.output?.(`[stack] DynamoDB Local warmed with ${warmOps} operations on a scratch table`);
+    }
     if (options.warmDb !== false) {
       const primed = await primeFunctions({ apiUrl, client, tableName });
       options.output?.(`[stack] warmed up with ${primed} allocations of a scratch account, since deleted`);

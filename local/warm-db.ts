@@ -27,6 +27,8 @@ export interface WarmOptions {
   maxOps?: number;
   /** Operations in flight (default 32). */
   concurrency?: number;
+  /** Stop early when this is aborted (the stack aborts it once serverless-offline is up). */
+  signal?: AbortSignal;
 }
 
 const PAIRS = ['cn-beijing_ap-southeast-1', 'cn-hangzhou_ap-southeast-1', 'cn-shanghai_ap-northeast-1'];
@@ -69,7 +71,7 @@ export async function warmDatabase(client: DynamoDBClient, options: WarmOptions 
       const p = packages[w % packages.length]!;
       const pair = PAIRS[Math.floor(w / packages.length) % PAIRS.length]!;
       const at = { cenId: p.cenId, spanId: 'asia-pacific_china', pair };
-      for (let n = 0; ops < maxOps && Date.now() < deadline; n++, ops++) {
+      for (let n = 0; ops < maxOps && Date.now() < deadline && !options.signal?.aborted; n++, ops++) {
         const now = new Date().toISOString();
         const step = n % 6;
         // Failures are part of the work (a failed condition is a path the JIT compiles too).
