@@ -168,6 +168,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // it; the serial collector is also the faster one on 2 cores (bench/README.md).
       '-Xmx512m',
       '-XX:+UseSerialGC',
+      // The JIT's optimizing tier compiles a method after a fifth of the usual calls: DynamoDB
+      // Local runs most of its code once per request, so by default it reached full speed only
+      // some 12,000 requests after ready; now within the stack's own warm-up (bench/README.md,
+      // "Cold and warm").
+      '-XX:CompileThresholdScaling=0.2',
       '-Djava.library.path=./DynamoDBLocal_lib',
       // DynamoDB Local's own launcher binds every interface; ours binds loopback only
       // (local/java/LoopbackDynamoDB.java). The jar's manifest still brings in its libraries.
