@@ -249,8 +249,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       DYNAMODB_ENDPOINT: dbUrl,
       TABLE_NAME: tableName,
       ...(ownWorkFolder ? { ESBUILD_WORK_FOLDER: ownWorkFolder } : {}),
-      // The handlers load the SDK, middy and zod from node_modules, one copy for all of them, instead
-      // of each bundling its own (serverless.yml, custom.esbuild.packages); `bundle` for AWS parity.
+      // The handlers load node_modules and lib/ as they are, one copy for all of them, instead of
+      // each bundling its own (serverless.yml, custom.esbuild); `bundle` builds what AWS runs.
       ESBUILD_PACKAGES: process.env.ESBUILD_PACKAGES ?? 'external',
       ...options.env,
     };
@@ -263,6 +263,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // Each request allocates short-lived objects (events, SDK commands, JSON): a larger young
       // generation than V8's small starting one means fewer scavenges under load.
       '--max-semi-space-size=16',
+      // lib/ is required from its TypeScript source (local/esbuild-plugins.cjs).
+      ...(env.ESBUILD_PACKAGES === 'external' ? ['--import', 'tsx'] : []),
       sls,
       'offline',
       'start',
